@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every test of the solution. On a fresh Debian machine it first installs what the tests need
+# (PostgreSQL server binaries for the farm tests); it never changes anything else on the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing: ${need_pkgs[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+  else
+    echo "missing packages: ${need_pkgs[*]} (run as root, or install them yourself)" >&2
+    exit 1
+  fi
+fi
+
+dotnet build KmsFarm.sln -c Release --nologo -v quiet
+dotnet test KmsFarm.sln -c Release --no-build --nologo "$@"
