@@ -72,14 +72,16 @@ public sealed class IpAccessList
             return true;
         }
 
-        if (IPNetwork.TryParse(text, out network))
+        // Set bits after the prefix (10.0.0.1/8) are refused, not masked: they usually mean a typo in an access list.
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (IPNetwork.TryParse(text, out network) && IPAddress.TryParse(text.AsSpan(0, slash), out var given)
+            && given.Equals(Mask(given, network.PrefixLength)))
         {
             error = null;
             return true;
         }
 
-        // Say which part is wrong: IPNetwork also rejects set bits after the prefix (10.0.0.1/8).
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        network = default;
         if (!IPAddress.TryParse(text.AsSpan(0, slash), out var baseAddress))
         {
             error = $"'{text}' does not start with an IP address";
