@@ -295,6 +295,16 @@ def build_skus(vlmcs, pykms, products, toml_products):
         if sid not in gvlks or skus[sid]["kmsCountedId"] != "907f1f65-adcd-4a2e-95bc-4bf500bc6e58":
             fail(f"Server 2025 SKU {sid} does not line up with products.toml")
 
+    # Names must be unique for --product lookups: vlmcsd has two "Windows 10 … Preview" SKUs with different KMS ids;
+    # such names get the KMS product's name appended.
+    kms_name = {p["id"]: p["name"] for p in products}
+    counts = {}
+    for s in skus.values():
+        counts[s["name"].lower()] = counts.get(s["name"].lower(), 0) + 1
+    for s in skus.values():
+        if counts[s["name"].lower()] > 1:
+            s["name"] = f"{s['name']} ({kms_name[s['kmsCountedId']]})"
+
     by_name = {}
     for s in skus.values():
         by_name.setdefault(s["name"].lower(), []).append(s)
