@@ -11,6 +11,7 @@ public sealed class InMemoryActivationStore : IActivationStore
     private readonly Dictionary<ProductGroup, ProductGroupLedger> _ledgers =
         Enum.GetValues<ProductGroup>().ToDictionary(g => g, g => new ProductGroupLedger(g));
     private readonly List<ActivationRecord> _history = [];
+    private readonly List<int> _batchSizes = [];
     private readonly Lock _identityLock = new();
     private FarmIdentity? _identity;
     private int _applyCalls;
@@ -37,8 +38,6 @@ public sealed class InMemoryActivationStore : IActivationStore
             }
         }
     }
-
-    private readonly List<int> _batchSizes = [];
 
     public ValueTask InitializeAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
