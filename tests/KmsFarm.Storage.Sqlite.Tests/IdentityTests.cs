@@ -54,7 +54,7 @@ public sealed class IdentityTests : StoreTestBase
             {
                 Interlocked.Increment(ref calls);
                 return NewIdentity() with { HostBuild = 20000 + i };
-            }, Ct))));
+            }, Ct), Ct)));
 
         Assert.Equal(1, calls);
         Assert.Single(results.Select(r => r.HostBuild).Distinct());
