@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Protocol.Crypto;
 
@@ -28,13 +29,45 @@ internal static class KmsHmac
         digest[16..].CopyTo(key);
     }
 
+    /// <summary>The key of the most recent slot: the slot changes every ~4 hours, so nearly every response reuses it.
+    /// Replaced (one small allocation) when the slot changes.</summary>
+    private static SlotKey? _lastKey;
+
     /// <summary>M = HMAC-SHA256(Khmac(slot), message)[16..32].</summary>
-    public static void Compute(ulong slot, ReadOnlySpan<byte> message, Span<byte> mac)
+    /// <param name="remember">Use and refresh the one-entry key cache (the server and a client's own slot); false for
+    /// one-off neighbouring slots so they do not evict the common one.</param>
+    public static void Compute(ulong slot, ReadOnlySpan<byte> message, Span<byte> mac, bool remember = true)
     {
         Span<byte> key = stackalloc byte[16];
-        DeriveKey(slot, key);
+        var cached = remember ? Volatile.Read(ref _lastKey) : null;
+        if (cached is not null && cached.Slot == slot)
+        {
+            cached.Key.AsReadOnlySpan().CopyTo(key);
+        }
+        else
+        {
+            DeriveKey(slot, key);
+            if (remember)
+            {
+                Volatile.Write(ref _lastKey, new SlotKey(slot, key));
+            }
+        }
+
         Span<byte> digest = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(key, message, digest);
         digest[16..].CopyTo(mac);
+    }
+
+    private sealed class SlotKey
+    {
+        public SlotKey(ulong slot, ReadOnlySpan<byte> key)
+        {
+            Slot = slot;
+            key.CopyTo(Key.AsSpan());
+        }
+
+        public ulong Slot { get; }
+
+        public Block16 Key;
     }
 }

@@ -203,10 +203,17 @@ public static class KmsClientCodec
         Span<byte> expected = stackalloc byte[KmsHmac.Size];
         ulong slot = KmsHmac.TimeSlot(state.Request.ClientTime);
         bool hmacOk = false;
-        foreach (ulong candidate in (ReadOnlySpan<ulong>)[slot, unchecked(slot - KmsHmac.SlotWidth), unchecked(slot + KmsHmac.SlotWidth)])
+        ReadOnlySpan<long> shifts = [0, -1, 1];
+        foreach (long shift in shifts)
         {
-            KmsHmac.Compute(candidate, plain[..(r + 72)], expected);
-            hmacOk |= CryptographicOperations.FixedTimeEquals(expected, received);
+            // vlmcs also accepts the neighbouring slots (the shift is added to the slot value, not to the time).
+            ulong candidate = unchecked(slot + (ulong)(shift * (long)KmsHmac.SlotWidth));
+            KmsHmac.Compute(candidate, plain[..(r + 72)], expected, remember: shift == 0);
+            if (CryptographicOperations.FixedTimeEquals(expected, received))
+            {
+                hmacOk = true;
+                break;
+            }
         }
 
         if (!hmacOk)

@@ -200,6 +200,26 @@ public sealed class RijndaelTests
     }
 
     [Fact]
+    public void Hmac_key_cache_gives_the_same_mac_as_a_fresh_derivation()
+    {
+        var message = RandomNumberGenerator.GetBytes(232);
+        ulong a = KmsHmac.TimeSlot(134397738180000000);
+        ulong b = a + KmsHmac.SlotWidth;
+        foreach (ulong slot in new[] { a, b, a, a, b })
+        {
+            var cached = new byte[16];
+            var fresh = new byte[16];
+            KmsHmac.Compute(slot, message, cached);
+            KmsHmac.Compute(slot, message, fresh, remember: false);
+            Assert.Equal(fresh, cached);
+
+            var key = new byte[16];
+            KmsHmac.DeriveKey(slot, key);
+            Assert.Equal(HMACSHA256.HashData(key, message)[16..], fresh);
+        }
+    }
+
+    [Fact]
     public void Key_material_never_prints_key_bytes()
     {
         Assert.DoesNotContain("A94A", KmsKeyMaterial.Default.ToString(), StringComparison.OrdinalIgnoreCase);
