@@ -1,7 +1,11 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
 namespace KmsFarm.Protocol.Crypto;
 
-/// <summary>Portable Rijndael round functions (128-bit block), byte-oriented with the standard 256-byte S-box and inverse
-/// S-box; MixColumns is computed arithmetically (no T-tables). Used when AES-NI is absent and by the tests.
+/// <summary>Portable Rijndael round functions (128-bit block) on four 32-bit column words, with the standard 256-byte
+/// S-box and inverse S-box; MixColumns is computed arithmetically on packed bytes (no T-tables). Used when AES-NI is absent and by the tests.
 /// Not constant-time against cache-timing observers: the S-box lookups are key-dependent. The only keys it ever sees are
 /// the protocol's published constants, so there is nothing secret to leak.</summary>
 internal static class RijndaelSoftware
@@ -17,106 +21,107 @@ internal static class RijndaelSoftware
     public static void EncryptBlock(ReadOnlySpan<byte> schedule, ReadOnlySpan<byte> source, Span<byte> destination)
     {
         int rounds = (schedule.Length / BlockSize) - 1;
-        Span<byte> state = stackalloc byte[BlockSize];
-        source[..BlockSize].CopyTo(state);
-        AddRoundKey(state, schedule[..BlockSize]);
-        for (int round = 1; round < rounds; round++)
+        byte[] box = SBox;
+
+        // State as four little-endian column words: byte r of column c is row r.
+        uint s0 = Load(source, 0) ^ Load(schedule, 0);
+        uint s1 = Load(source, 4) ^ Load(schedule, 4);
+        uint s2 = Load(source, 8) ^ Load(schedule, 8);
+        uint s3 = Load(source, 12) ^ Load(schedule, 12);
+        for (int round = 1; round <= rounds; round++)
         {
-            SubBytesShiftRows(state);
-            MixColumns(state);
-            AddRoundKey(state, schedule.Slice(round * BlockSize, BlockSize));
+            // SubBytes and ShiftRows together: row r of column c comes from column c + r.
+            uint t0 = Pick(box, s0, s1, s2, s3);
+            uint t1 = Pick(box, s1, s2, s3, s0);
+            uint t2 = Pick(box, s2, s3, s0, s1);
+            uint t3 = Pick(box, s3, s0, s1, s2);
+            if (round < rounds)
+            {
+                t0 = MixColumn(t0);
+                t1 = MixColumn(t1);
+                t2 = MixColumn(t2);
+                t3 = MixColumn(t3);
+            }
+
+            int k = round * BlockSize;
+            s0 = t0 ^ Load(schedule, k);
+            s1 = t1 ^ Load(schedule, k + 4);
+            s2 = t2 ^ Load(schedule, k + 8);
+            s3 = t3 ^ Load(schedule, k + 12);
         }
 
-        SubBytesShiftRows(state);
-        AddRoundKey(state, schedule.Slice(rounds * BlockSize, BlockSize));
-        state.CopyTo(destination);
+        Store(destination, s0, s1, s2, s3);
     }
 
     /// <summary>The straightforward inverse cipher: round keys in reverse order, no key transformation needed.</summary>
     public static void DecryptBlock(ReadOnlySpan<byte> schedule, ReadOnlySpan<byte> source, Span<byte> destination)
     {
         int rounds = (schedule.Length / BlockSize) - 1;
-        Span<byte> state = stackalloc byte[BlockSize];
-        source[..BlockSize].CopyTo(state);
-        AddRoundKey(state, schedule.Slice(rounds * BlockSize, BlockSize));
-        for (int round = rounds - 1; round > 0; round--)
-        {
-            InverseShiftRowsSubBytes(state);
-            AddRoundKey(state, schedule.Slice(round * BlockSize, BlockSize));
-            InverseMixColumns(state);
-        }
-
-        InverseShiftRowsSubBytes(state);
-        AddRoundKey(state, schedule[..BlockSize]);
-        state.CopyTo(destination);
-    }
-
-    private static void AddRoundKey(Span<byte> state, ReadOnlySpan<byte> roundKey)
-    {
-        for (int i = 0; i < BlockSize; i++)
-        {
-            state[i] ^= roundKey[i];
-        }
-    }
-
-    // The state is column-major: byte 4c + r is row r of column c. ShiftRows moves row r left by r columns.
-    private static void SubBytesShiftRows(Span<byte> s)
-    {
-        byte[] box = SBox;
-        Span<byte> t = stackalloc byte[BlockSize];
-        for (int c = 0; c < 4; c++)
-        {
-            for (int r = 0; r < 4; r++)
-            {
-                t[(4 * c) + r] = box[s[(4 * ((c + r) & 3)) + r]];
-            }
-        }
-
-        t.CopyTo(s);
-    }
-
-    private static void InverseShiftRowsSubBytes(Span<byte> s)
-    {
         byte[] box = InverseSBox;
-        Span<byte> t = stackalloc byte[BlockSize];
-        for (int c = 0; c < 4; c++)
+        int last = rounds * BlockSize;
+        uint s0 = Load(source, 0) ^ Load(schedule, last);
+        uint s1 = Load(source, 4) ^ Load(schedule, last + 4);
+        uint s2 = Load(source, 8) ^ Load(schedule, last + 8);
+        uint s3 = Load(source, 12) ^ Load(schedule, last + 12);
+        for (int round = rounds - 1; round >= 0; round--)
         {
-            for (int r = 0; r < 4; r++)
+            // InvShiftRows and InvSubBytes: row r of column c comes from column c - r.
+            uint t0 = Pick(box, s0, s3, s2, s1);
+            uint t1 = Pick(box, s1, s0, s3, s2);
+            uint t2 = Pick(box, s2, s1, s0, s3);
+            uint t3 = Pick(box, s3, s2, s1, s0);
+            int k = round * BlockSize;
+            t0 ^= Load(schedule, k);
+            t1 ^= Load(schedule, k + 4);
+            t2 ^= Load(schedule, k + 8);
+            t3 ^= Load(schedule, k + 12);
+            if (round > 0)
             {
-                t[(4 * ((c + r) & 3)) + r] = box[s[(4 * c) + r]];
+                t0 = InverseMixColumn(t0);
+                t1 = InverseMixColumn(t1);
+                t2 = InverseMixColumn(t2);
+                t3 = InverseMixColumn(t3);
             }
+
+            s0 = t0;
+            s1 = t1;
+            s2 = t2;
+            s3 = t3;
         }
 
-        t.CopyTo(s);
+        Store(destination, s0, s1, s2, s3);
     }
 
-    private static void MixColumns(Span<byte> s)
+    /// <summary>Row 0 from <paramref name="c0"/>, row 1 from <paramref name="c1"/>, … each through the box.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint Pick(byte[] box, uint c0, uint c1, uint c2, uint c3) =>
+        box[(byte)c0] | ((uint)box[(byte)(c1 >> 8)] << 8) | ((uint)box[(byte)(c2 >> 16)] << 16) | ((uint)box[(byte)(c3 >> 24)] << 24);
+
+    /// <summary>MixColumns on one column word: b_r = a_r ⊕ (a_0 ⊕ a_1 ⊕ a_2 ⊕ a_3) ⊕ 2·(a_r ⊕ a_r+1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint MixColumn(uint a)
     {
-        for (int c = 0; c < BlockSize; c += 4)
-        {
-            byte a0 = s[c], a1 = s[c + 1], a2 = s[c + 2], a3 = s[c + 3];
-            byte all = (byte)(a0 ^ a1 ^ a2 ^ a3);
-            s[c] = (byte)(a0 ^ all ^ XTime((byte)(a0 ^ a1)));
-            s[c + 1] = (byte)(a1 ^ all ^ XTime((byte)(a1 ^ a2)));
-            s[c + 2] = (byte)(a2 ^ all ^ XTime((byte)(a2 ^ a3)));
-            s[c + 3] = (byte)(a3 ^ all ^ XTime((byte)(a3 ^ a0)));
-        }
+        uint next = BitOperations.RotateRight(a, 8);
+        uint all = a ^ next ^ BitOperations.RotateRight(a, 16) ^ BitOperations.RotateRight(a, 24);
+        return a ^ all ^ XTime4(a ^ next);
     }
 
-    /// <summary>InvMixColumns = MixColumns after multiplying each column by {04}x² + {05} (FIPS-197 decomposition).</summary>
-    internal static void InverseMixColumns(Span<byte> s)
-    {
-        for (int c = 0; c < BlockSize; c += 4)
-        {
-            byte u = XTime(XTime((byte)(s[c] ^ s[c + 2])));
-            byte v = XTime(XTime((byte)(s[c + 1] ^ s[c + 3])));
-            s[c] ^= u;
-            s[c + 1] ^= v;
-            s[c + 2] ^= u;
-            s[c + 3] ^= v;
-        }
+    /// <summary>InvMixColumns = MixColumns after multiplying the column by {04}x² + {05} (FIPS-197 decomposition).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint InverseMixColumn(uint a) => MixColumn(a ^ XTime4(XTime4(a ^ BitOperations.RotateRight(a, 16))));
 
-        MixColumns(s);
+    /// <summary>Four GF(2⁸) multiplications by x at once, without data-dependent branches.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static uint XTime4(uint x) => ((x & 0x7F7F7F7F) << 1) ^ (((x >> 7) & 0x01010101) * 0x1B);
+
+    private static uint Load(ReadOnlySpan<byte> bytes, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(bytes[offset..]);
+
+    private static void Store(Span<byte> destination, uint s0, uint s1, uint s2, uint s3)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, s0);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[4..], s1);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], s2);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[12..], s3);
     }
 
     /// <summary>Multiplication by x in GF(2⁸) modulo x⁸ + x⁴ + x³ + x + 1, without a data-dependent branch.</summary>
