@@ -34,8 +34,8 @@ internal static class CliParsers
     /// <summary>4, 5 or 6 (also accepts "V6" and "6.0").</summary>
     public static KmsProtocolVersion? Protocol(ArgumentResult result) => ParseProtocol(result, allowAuto: false);
 
-    /// <summary>auto, 4, 5 or 6; auto (null) means each product's default protocol.</summary>
-    public static KmsProtocolVersion? ProtocolOrAuto(ArgumentResult result) => ParseProtocol(result, allowAuto: true);
+    /// <summary>auto, 4, 5 or 6 as an int; auto (0) means each product's default protocol.</summary>
+    public static int ProtocolOrAuto(ArgumentResult result) => (int?)ParseProtocol(result, allowAuto: true) ?? 0;
 
     /// <summary>A duration: <c>30s</c>, <c>5m</c>, <c>1h</c>, <c>250ms</c>, plain seconds (<c>90</c>) or <c>hh:mm:ss</c>.</summary>
     public static TimeSpan Duration(ArgumentResult result)

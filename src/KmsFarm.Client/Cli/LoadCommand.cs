@@ -65,11 +65,12 @@ internal sealed class LoadCommand
         DefaultValueFactory = _ => 0.5,
     };
 
-    public Option<KmsProtocolVersion?> Protocol { get; } = new("--protocol")
+    /// <summary>0 for auto (a null parse result would not survive System.CommandLine's conversion), else 4, 5 or 6.</summary>
+    public Option<int> Protocol { get; } = new("--protocol")
     {
         Description = "auto (each product's own), 4, 5 or 6.",
         HelpName = "auto|4|5|6",
-        DefaultValueFactory = _ => null,
+        DefaultValueFactory = _ => 0,
     };
 
     public Option<bool> NewConnection { get; } = new("--new-connection") { Description = "Open a new connection for every request." };
@@ -94,7 +95,7 @@ internal sealed class LoadCommand
             parse.GetValue(Concurrency),
             parse.GetValue(Mix),
             parse.GetValue(RenewalRatio),
-            parse.GetValue(Protocol),
+            parse.GetValue(Protocol) is var protocol and > 0 ? (KmsProtocolVersion)protocol : null,
             parse.GetValue(NewConnection),
             parse.GetValue(Seed),
             new KmsClientOptions
