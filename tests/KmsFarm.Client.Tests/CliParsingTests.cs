@@ -121,6 +121,16 @@ public sealed class CliParsingTests
         Assert.True(settings.NewConnectionPerActivation);
     }
 
+    [Fact]
+    public void Load_takes_a_forced_protocol()
+    {
+        var command = new LoadCommand(Catalog);
+        var parse = command.Command.Parse(["--hosts", "127.0.0.1", "--protocol", "5"]);
+        Assert.Empty(parse.Errors);
+
+        Assert.Equal(KmsProtocolVersion.V5, command.GetSettings(parse).Protocol);
+    }
+
     [Theory]
     [InlineData("--hosts", "127.0.0.1:1688,", "--hosts:")]
     [InlineData("--duration", "-5s", "--duration:")]

@@ -105,4 +105,27 @@ public sealed class LoadGeneratorTests
         Assert.Equal(report.Refused, report.RefusedByHResult["0xC004F042"]);
         Assert.All(report.Hosts.Single().Counts, c => Assert.NotNull(c.Error));
     }
+
+    [Fact]
+    public async Task A_forced_protocol_is_used_for_every_product_and_cancellation_ends_the_run_cleanly()
+    {
+        await using var server = new TestKmsServer();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var settings = Settings([HostEndpoint.Parse(server.HostPort)]) with { Protocol = Protocol.Kms.KmsProtocolVersion.V5, Duration = TimeSpan.FromMinutes(10) };
+        var generator = new LoadGenerator(settings, new MachinePopulation(settings.Clients, settings.Seed, ProductMix.Create(settings.Mix, ClientCatalog.Default.FindBySkuId)));
+
+        var run = generator.RunAsync(cancel.Token);
+        while (generator.GetProgress().Activations < 20)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        await cancel.CancelAsync();
+        var report = await run;
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.TotalErrors);
+        Assert.All(server.Calls, c => Assert.Equal(Protocol.Kms.KmsProtocolVersion.V5, c.Version));
+        Assert.All(report.Hosts, h => Assert.Empty(h.Counts));
+    }
 }

@@ -37,6 +37,11 @@ public sealed partial class LoadGenerator
             {
                 reports.Add(new GroupCountReport(group, machine.Product.Name, null, ex.Message));
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                reports.Add(new GroupCountReport(group, machine.Product.Name, null, "interrupted"));
+                break;
+            }
         }
 
         return reports;

@@ -74,7 +74,10 @@ public sealed partial class LoadGenerator
         var hosts = new List<HostLoadReport>();
         for (int h = 0; h < _settings.Hosts.Count; h++)
         {
-            var counts = await QueryCountsAsync(h, cancellationToken).ConfigureAwait(false);
+            // After an interruption the report is still written, without asking the hosts for their counts.
+            IReadOnlyList<GroupCountReport> counts = cancellationToken.IsCancellationRequested
+                ? []
+                : await QueryCountsAsync(h, cancellationToken).ConfigureAwait(false);
             hosts.Add(new HostLoadReport(_settings.Hosts[h].ToString(), _hostActivations[h], _hostErrors[h], counts));
         }
 
