@@ -22,6 +22,10 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--catalog", "/nonexistent/catalog.json" }, "KmsFarm:Node:CatalogPath (--catalog)")]
     [InlineData(new[] { "--node-name", " " }, "KmsFarm:Node:Name (--node-name)")]
     [InlineData(new[] { "--listen", "x" }, "--listen")]
+    [InlineData(new[] { "--activation-interval", "5" }, "KmsFarm:Activation:ActivationIntervalMinutes")]
+    [InlineData(new[] { "--activation-interval", "5" }, "(--activation-interval)")]
+    [InlineData(new[] { "--renewal-interval", "99999" }, "KmsFarm:Activation:RenewalIntervalMinutes")]
+    [InlineData(new[] { "--host-build", "1234" }, "KmsFarm:Node:HostBuild (--host-build)")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));

@@ -48,6 +48,7 @@ public sealed class ParsingTests
     [InlineData("postgres:Host=db;Username=kms;Password=s3cret;Database=farm", "postgres:Host=db;Username=kms;Password=***;Database=farm")]
     [InlineData("postgres:Host=db;pwd = 'a;b' ;Database=farm", "postgres:Host=db;pwd = *** ;Database=farm")]
     [InlineData("postgres:password=x", "postgres:password=***")]
+    [InlineData("postgres://kms:s3cret@db:5432/farm", "postgres://kms:***@db:5432/farm")]
     [InlineData("sqlite:farm.db", "sqlite:farm.db")]
     public void Store_location_redacts_passwords(string text, string expected)
     {

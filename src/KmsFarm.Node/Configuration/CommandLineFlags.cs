@@ -21,8 +21,9 @@ public static class CommandLineFlags
         ["--store"] = new("KmsFarm:Store:Location", false, "sqlite:PATH or postgres:CONNECTION-STRING (default sqlite:kmsfarm.db)"),
         ["--node-name"] = new("KmsFarm:Node:Name", false, "name recorded with activations (default machine name)"),
         ["--catalog"] = new("KmsFarm:Node:CatalogPath", false, "catalog file replacing the built-in one"),
-        ["--activation-interval"] = new("KmsFarm:Activation:ActivationInterval", false, "VL activation interval, minutes (default 120)"),
-        ["--renewal-interval"] = new("KmsFarm:Activation:RenewalInterval", false, "VL renewal interval, minutes (default 10080)"),
+        ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
+        ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
+        ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
         ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
     };
 

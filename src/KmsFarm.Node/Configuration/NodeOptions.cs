@@ -10,4 +10,8 @@ public sealed class NodeOptions
 
     /// <summary>Optional path of a catalog file replacing the built-in product catalog.</summary>
     public string? CatalogPath { get; set; }
+
+    /// <summary>Windows host build the farm claims when it creates its identity (first start of the farm only; later
+    /// starts use the stored identity). Null (default): the newest build the catalog can date, e.g. 26100.</summary>
+    public int? HostBuild { get; set; }
 }

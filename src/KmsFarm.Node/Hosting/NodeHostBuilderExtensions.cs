@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using KmsFarm.Activation;
 using KmsFarm.Node.Access;
 using KmsFarm.Node.Configuration;
 using KmsFarm.Node.Connections;
@@ -26,6 +27,9 @@ public static class NodeHostBuilderExtensions
         services.AddOptions<AccessControlOptions>().BindConfiguration(AccessControlOptions.SectionName).ValidateOnStart();
         services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.SectionName).ValidateOnStart();
         services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName).ValidateOnStart();
+        services.AddOptions<ActivationPolicyOptions>().BindConfiguration(NodeSettings.ActivationSectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ActivationPolicyOptions>, ActivationPolicyOptionsValidator>();
+        services.AddSingleton(settings.Catalog);
         services.AddSingleton<NodeOptionsValidator>();
         services.AddSingleton<IValidateOptions<KmsListenerOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());
         services.AddSingleton<IValidateOptions<AccessControlOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());

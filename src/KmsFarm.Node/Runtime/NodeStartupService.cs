@@ -60,10 +60,8 @@ internal sealed class NodeStartupService(
 
         try
         {
-            if ((object)loaded.Service is IAsyncDisposable disposableService)
-            {
-                await disposableService.DisposeAsync().ConfigureAwait(false);
-            }
+            // Commits activations still queued in the service's batches before the store goes away.
+            await loaded.Service.DisposeAsync().ConfigureAwait(false);
 
             await loaded.Store.DisposeAsync().ConfigureAwait(false);
         }

@@ -1,23 +1,17 @@
 using KmsFarm.Activation;
+using KmsFarm.Storage.Sqlite;
 
 namespace KmsFarm.Node.Storage;
 
 /// <summary>The one place that maps a store scheme to an implementation.</summary>
-public sealed class StoreFactory(ILoggerFactory loggerFactory, TimeProvider timeProvider) : IActivationStoreFactory
+public sealed class StoreFactory(ILoggerFactory loggerFactory) : IActivationStoreFactory
 {
     public IActivationStore Create(StoreLocation location) => location.Kind switch
     {
-        StoreKind.Sqlite => CreateSqlite(location.Target),
+        StoreKind.Sqlite => new SqliteActivationStore(new SqliteStoreOptions { Path = location.Target }, loggerFactory.CreateLogger<SqliteActivationStore>()),
         StoreKind.Postgres => CreatePostgres(location.Target),
         _ => throw new ArgumentOutOfRangeException(nameof(location), location.Kind, "Unknown store kind."),
     };
-
-    private IActivationStore CreateSqlite(string path)
-    {
-        _ = loggerFactory;
-        _ = timeProvider;
-        throw new NotSupportedException($"The SQLite store is not available in this build (path {path}).");
-    }
 
     // ==== PostgreSQL plug-in point ====================================================================================
     // The PostgreSQL store (src/KmsFarm.Storage.Postgres) plugs in here: construct PostgresActivationStore from the

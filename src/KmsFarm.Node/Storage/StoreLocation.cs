@@ -41,13 +41,19 @@ public sealed partial record StoreLocation(StoreKind Kind, string Target)
         return true;
     }
 
-    /// <summary>For logs: the PostgreSQL password (Password=… / pwd=…) replaced with ***.</summary>
-    public string Redacted => Kind == StoreKind.Sqlite ? "sqlite:" + Target : "postgres:" + PasswordPattern().Replace(Target, "$1***");
+    /// <summary>For logs: the PostgreSQL password (Password=… / pwd=… / //user:password@) replaced with ***.</summary>
+    public string Redacted => Kind == StoreKind.Sqlite
+        ? "sqlite:" + Target
+        : "postgres:" + UriPasswordPattern().Replace(PasswordPattern().Replace(Target, "$1***"), "$1***$3");
 
     public override string ToString() => Redacted;
 
     [GeneratedRegex(@"((?:^|;)\s*(?:password|pwd)\s*=\s*)(""[^""]*""|'[^']*'|[^;]*)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex PasswordPattern();
+
+    /// <summary>The password of a URI form, postgres://user:password@host/db.</summary>
+    [GeneratedRegex(@"^(//[^:/@]*:)([^@]*)(@)", RegexOptions.CultureInvariant)]
+    private static partial Regex UriPasswordPattern();
 }
 
 public enum StoreKind
