@@ -19,10 +19,11 @@ public static class KmsEventId
 
     public const int ActivationStoreFailed = 3000;
 
-    public const int StoreOpened = 4000;
-    public const int StoreDisposeFailed = 4001;
-
     public const int EffectiveOptions = 5000;
     public const int IdentityLoaded = 5001;
     public const int ConfigurationInvalid = 5002;
+
+    // The store implementations log in the 4000 range themselves; the host's view of the store sits with start-up.
+    public const int StoreOpened = 5003;
+    public const int StoreDisposeFailed = 5004;
 }

@@ -11,6 +11,7 @@ internal sealed class EffectiveOptionsLogger(
     IOptions<AccessControlOptions> access,
     IOptions<StoreOptions> store,
     IOptions<NodeOptions> node,
+    NodeEndpoints endpoints,
     ILogger<EffectiveOptionsLogger> logger) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken)
@@ -33,7 +34,16 @@ internal sealed class EffectiveOptionsLogger(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>The bound KMS addresses (Kestrel's own "Now listening" lines call every endpoint http://).</summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var endPoint in endpoints.KmsEndPoints)
+        {
+            logger.ListenerStarted(endPoint);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

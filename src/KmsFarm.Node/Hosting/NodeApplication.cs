@@ -11,7 +11,9 @@ public static class NodeApplication
     public static WebApplication Create(IReadOnlyList<string> args, Action<WebApplicationBuilder>? configure = null, string? contentRoot = null)
     {
         // The flags are ours to parse (repeatable flags, unknown ones rejected), so the stock command-line source is not used.
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = contentRoot });
+        // appsettings.json is read from beside the executable, not from the working directory (which holds the default
+        // SQLite file), so a node started from anywhere gets its shipped settings.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = contentRoot ?? AppContext.BaseDirectory });
         builder.AddKmsFarmNode(args);
         configure?.Invoke(builder);
         var app = builder.Build();
