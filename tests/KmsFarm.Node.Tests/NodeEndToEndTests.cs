@@ -197,5 +197,24 @@ public sealed class NodeEndToEndTests
         Assert.Equal(before.HwId, response.HwId);
     }
 
+    [Fact]
+    public async Task Stopping_the_node_closes_idle_connections_and_keeps_what_was_committed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct);
+        var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, ct);
+        Assert.Equal(KmsHResults.Success, hresult);
+
+        // The open association sits between requests: stopping ends it instead of waiting for the idle timeout.
+        await node.StopAsync(ct);
+        Assert.Equal(0, await client.Connection.ReadUntilClosedAsync(ct));
+
+        await node.StartAsync(ct);
+        await using var again = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct);
+        var (_, response) = await again.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, ct);
+        Assert.Equal(2u, response!.CurrentCount);
+    }
+
     private static Socket GetSocket(RawKmsConnection connection) => connection.Socket;
 }
