@@ -119,6 +119,17 @@ public sealed class CliParsingTests
         Assert.Null(settings.Protocol);
         Assert.Equal(42, settings.Seed);
         Assert.True(settings.NewConnectionPerActivation);
+        Assert.Null(settings.Rate);
+    }
+
+    [Fact]
+    public void Load_takes_a_target_rate()
+    {
+        var command = new LoadCommand(Catalog);
+        var parse = command.Command.Parse(["--hosts", "127.0.0.1", "--rate", "2500.5"]);
+        Assert.Empty(parse.Errors);
+
+        Assert.Equal(2500.5, command.GetSettings(parse).Rate);
     }
 
     [Fact]
@@ -139,6 +150,7 @@ public sealed class CliParsingTests
     [InlineData("--clients", "0", "--clients")]
     [InlineData("--concurrency", "0", "--concurrency")]
     [InlineData("--protocol", "7", "--protocol:")]
+    [InlineData("--rate", "-1", "--rate")]
     public void Load_rejects_bad_values(string option, string value, string expected)
     {
         var args = new List<string> { "load", "--hosts", "127.0.0.1:1688" };

@@ -58,6 +58,23 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task A_paced_run_sends_no_more_requests_than_its_slots_and_every_one_is_answered()
+    {
+        await using var server = new TestKmsServer();
+        // 2 s at 25/s: slots due at 0, 40 ms, …, 1960 ms; a slot due at or after the end is never taken.
+        var settings = Settings([HostEndpoint.Parse(server.HostPort)]) with { Rate = 25 };
+
+        var report = await RunAsync(settings);
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.TotalErrors);
+        Assert.InRange(report.Requests, 1, 50);
+        Assert.Equal(25, report.TargetRate);
+        int countQueries = report.Hosts.Single().Counts.Count(c => c.Count is not null);
+        Assert.Equal(report.Requests + countQueries, server.Calls.Count);
+    }
+
+    [Fact]
     public async Task A_new_connection_per_activation_opens_one_connection_per_request()
     {
         await using var server = new TestKmsServer();

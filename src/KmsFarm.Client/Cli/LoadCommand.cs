@@ -24,6 +24,13 @@ internal sealed class LoadCommand
                 result.AddError("--renewal-ratio must be between 0 and 1.");
             }
         });
+        Rate.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<double>() is not (>= 0 and <= 10_000_000))
+            {
+                result.AddError("--rate must be between 0 (unpaced) and 10000000 requests/s.");
+            }
+        });
         Timeout.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<double>() is <= 0 or > 3600)
@@ -34,7 +41,7 @@ internal sealed class LoadCommand
 
         Command = new Command("load", "Simulate a population of KMS clients against one or more hosts and measure throughput and latency.")
         {
-            Hosts, Clients, Duration, Concurrency, Mix, RenewalRatio, Protocol, NewConnection, NoNdr64, NoBtfn, Timeout, Seed, Json,
+            Hosts, Clients, Duration, Concurrency, Rate, Mix, RenewalRatio, Protocol, NewConnection, NoNdr64, NoBtfn, Timeout, Seed, Json,
         };
         Command.SetAction(RunAsync);
     }
@@ -56,6 +63,12 @@ internal sealed class LoadCommand
     };
 
     public Option<int> Concurrency { get; } = new("--concurrency") { Description = "Concurrent workers.", DefaultValueFactory = _ => 8 };
+
+    public Option<double> Rate { get; } = new("--rate")
+    {
+        Description = "Target requests per second over all workers, paced (0: as fast as the workers go).",
+        DefaultValueFactory = _ => 0,
+    };
 
     public Option<LoadMix> Mix { get; } = new("--mix") { Description = "Product mix: default, windows, office or server.", DefaultValueFactory = _ => LoadMix.Default };
 
@@ -104,7 +117,8 @@ internal sealed class LoadCommand
                 OfferBtfn = !parse.GetValue(NoBtfn),
                 ConnectTimeout = timeout,
                 ReceiveTimeout = timeout,
-            });
+            },
+            Rate: parse.GetValue(Rate) is var rate and > 0 ? rate : null);
     }
 
     private static void AddRange(Option<int> option, int min, int max, string name) => option.Validators.Add(result =>

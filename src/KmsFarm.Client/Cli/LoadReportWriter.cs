@@ -12,7 +12,7 @@ internal static class LoadReportWriter
         output.WriteLine();
         output.WriteLine(string.Create(ic, $"Elapsed:           {r.Elapsed.TotalSeconds:0.00} s"));
         output.WriteLine(string.Create(ic, $"Requests:          {r.Requests} ({r.FirstActivations} first activations, {r.Renewals} renewals, {r.Refused} refused, {r.FailedRequests} failed)"));
-        output.WriteLine(string.Create(ic, $"Throughput:        {r.ActivationsPerSecond:0.0} activations/s"));
+        output.WriteLine(string.Create(ic, $"Throughput:        {r.ActivationsPerSecond:0.0} activations/s{(r.TargetRate is { } rate ? $" (paced at {rate:0.#} requests/s)" : string.Empty)}"));
         output.WriteLine(string.Create(ic, $"Machines activated: {r.MachinesActivated} of {r.Clients}"));
         output.WriteLine(string.Create(ic, $"Transfer syntax:   NDR32 {r.Ndr32Requests}, NDR64 {r.Ndr64Requests}"));
         output.WriteLine(string.Create(ic, $"Latency (ms):      p50 {r.Latency.P50Ms:0.000}  p95 {r.Latency.P95Ms:0.000}  p99 {r.Latency.P99Ms:0.000}  max {r.Latency.MaxMs:0.000}  mean {r.Latency.MeanMs:0.000}"));

@@ -20,6 +20,7 @@ public sealed partial class LoadGenerator
     private readonly Lock _activatedLock = new();
     private readonly List<int> _activated = [];
     private readonly int[] _activatedVia; // host index + 1 of the first successful activation, 0 = never activated
+    private readonly RatePacer? _pacer;
     private int _nextNew;
     private long _requests;
     private long _activations;
@@ -41,6 +42,7 @@ public sealed partial class LoadGenerator
         _hostActivations = new long[settings.Hosts.Count];
         _hostErrors = new long[settings.Hosts.Count];
         _activatedVia = new int[population.Count];
+        _pacer = settings.Rate is { } rate ? new RatePacer(rate) : null;
     }
 
     /// <summary>A consistent-enough snapshot for the live progress line.</summary>
@@ -103,7 +105,8 @@ public sealed partial class LoadGenerator
             LatencyRecorder.Summarise(recorders),
             Enum.GetValues<LoadErrorKind>().ToDictionary(k => k, k => _errors[(int)k]),
             _refusedByHResult.OrderBy(p => p.Key).ToDictionary(p => HResultText.Format(p.Key), p => p.Value),
-            hosts);
+            hosts,
+            _settings.Rate);
     }
 
     private async Task WorkerAsync(int worker, LatencyRecorder latency, CancellationToken cancellationToken)
@@ -114,6 +117,11 @@ public sealed partial class LoadGenerator
         {
             while (_clock.Elapsed < _settings.Duration && !cancellationToken.IsCancellationRequested)
             {
+                if (_pacer is not null && !await WaitForSlotAsync(_pacer, cancellationToken).ConfigureAwait(false))
+                {
+                    break;
+                }
+
                 var (index, renewal) = ChooseMachine(random);
                 Interlocked.Increment(ref _requests);
                 if (!await SendAsync(index, renewal, connections, latency, cancellationToken).ConfigureAwait(false))
@@ -137,6 +145,24 @@ public sealed partial class LoadGenerator
                 }
             }
         }
+    }
+
+    /// <summary>Waits until this worker's next paced slot is due. False when the slot falls after the end of the run.</summary>
+    private async ValueTask<bool> WaitForSlotAsync(RatePacer pacer, CancellationToken cancellationToken)
+    {
+        var due = pacer.Reserve();
+        if (due >= _settings.Duration)
+        {
+            return false;
+        }
+
+        var delay = RatePacer.DelayUntil(due, _clock.Elapsed);
+        if (delay > TimeSpan.Zero)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     /// <summary>Sends machine <paramref name="index"/>'s request, failing over across hosts. True when a host answered

@@ -5,7 +5,8 @@ namespace KmsFarm.Client.Load;
 /// <summary>The result of a load run. Every request that was started ends exactly once: as an activation, a refusal or a
 /// failure (<see cref="Requests"/> = <see cref="Activations"/> + <see cref="Refused"/> + <see cref="FailedRequests"/>).
 /// <see cref="Errors"/> counts error events by kind, including connect failures and timeouts that were followed by a
-/// fail-over to the next host (<see cref="Failovers"/>) and refusals.</summary>
+/// fail-over to the next host (<see cref="Failovers"/>) and refusals. <see cref="TargetRate"/> is the paced rate asked
+/// for (null when unpaced).</summary>
 public sealed record LoadReport(
     TimeSpan Elapsed,
     int Clients,
@@ -27,7 +28,8 @@ public sealed record LoadReport(
     LatencySummary Latency,
     IReadOnlyDictionary<LoadErrorKind, long> Errors,
     IReadOnlyDictionary<string, long> RefusedByHResult,
-    IReadOnlyList<HostLoadReport> Hosts)
+    IReadOnlyList<HostLoadReport> Hosts,
+    double? TargetRate = null)
 {
     public long TotalErrors => Errors.Values.Sum();
 }

@@ -9,6 +9,8 @@ namespace KmsFarm.Client.Load;
 /// <param name="NewConnectionPerActivation">Open and close a connection for every request instead of keeping one per host
 /// per worker.</param>
 /// <param name="LatencySampleCapacity">Latency samples kept exactly (in total); beyond that a uniform reservoir.</param>
+/// <param name="Rate">Target requests per second over all workers (open loop, see <see cref="RatePacer"/>), or null to
+/// send as fast as the workers can.</param>
 public sealed record LoadSettings(
     IReadOnlyList<HostEndpoint> Hosts,
     int Clients,
@@ -20,4 +22,5 @@ public sealed record LoadSettings(
     bool NewConnectionPerActivation,
     long Seed,
     KmsClientOptions ClientOptions,
-    int LatencySampleCapacity = 4_000_000);
+    int LatencySampleCapacity = 4_000_000,
+    double? Rate = null);
