@@ -72,6 +72,7 @@ done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d /tmp/kmsfarm-bench-XXXXXX)"
+chmod 711 "$WORK"   # the postgres user must reach $WORK/pg
 OUT="${OUT:-$WORK/results}"
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
@@ -164,7 +165,8 @@ start_postgres() {
     mkdir -p "$PG_DIR"
     chmod 700 "$PG_DIR"
     [[ "$(id -u)" == 0 ]] && chown postgres:postgres "$PG_DIR"
-    pg_run "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-instructions >"$OUT/initdb.log" 2>&1
+    pg_run "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale=C --no-instructions >"$OUT/initdb.log" 2>&1 \
+        || { tail -5 "$OUT/initdb.log" >&2; exit 1; }
     # Durable commits (fsync, synchronous_commit on): an answer means the activation is on disk.
     pg_run tee -a "$PG_DIR/data/postgresql.conf" >/dev/null <<EOF
 
@@ -177,7 +179,7 @@ max_connections = 300
 shared_buffers = 128MB
 log_min_messages = warning
 EOF
-    pg_run "$PG_BIN/pg_ctl" start -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -s
+    pg_run "$PG_BIN/pg_ctl" start -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 -s || { tail -20 "$PG_DIR/server.log" >&2; exit 1; }
     PG_STARTED=1
     log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT"
 }
