@@ -19,13 +19,13 @@ Usage: bench/farm/run-farm-bench.sh [options]
                          million  2 nodes PostgreSQL, --clients 1000000, all first activations; node RSS afterwards
   --modes LIST         reused,new (default both): connection kept per worker, or one connection per activation
   --duration D         length of each load run (default 15s)
-  --concurrency N      load generator workers with reused connections (default 64)
-  --new-concurrency N  workers with a new connection per activation (default 32)
+  --concurrency N      load generator workers with reused connections (default 256)
+  --new-concurrency N  workers with a new connection per activation (default 128)
   --clients N          simulated machines (default 100000)
   --renewal-ratio R    fraction of renewals (default 0.5)
   --half-rate R        target activations/s for 'half' with reused connections (default: pg2 reused peak / 2)
   --half-rate-new R    target for 'half' with a new connection each (default: pg2 new peak / 2)
-  --million-duration D length of the 'million' run (default 120s)
+  --million-duration D length of the 'million' run (default 200s)
   --warmup D           unrecorded load before each measured run, so the JIT has settled (default 5s; 0 to skip)
   --perf               profile node 1 with perf for 8 s of each run (writes perf-SCENARIO-MODE.txt)
   --no-build           use the existing Release build
@@ -37,13 +37,13 @@ EOF
 SCENARIOS="sqlite1,pg1,pg2,pg3,half,million"
 MODES="reused,new"
 DURATION="15s"
-CONCURRENCY=64
-NEW_CONCURRENCY=32
+CONCURRENCY=256
+NEW_CONCURRENCY=128
 CLIENTS=100000
 RENEWAL=0.5
 HALF_RATE=""
 HALF_RATE_NEW=""
-MILLION_DURATION="120s"
+MILLION_DURATION="200s"
 WARMUP="5s"
 PERF=0
 BUILD=1
@@ -150,7 +150,7 @@ nodes_ticks() {
 # Busy ticks of the whole machine (all cores) from /proc/stat: user+nice+system+irq+softirq+steal.
 machine_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
 
-psql_q() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "${2:-postgres}" -Atq -c "$1"; }
+psql_q() { PGOPTIONS='-c client_min_messages=warning' psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d "${2:-postgres}" -Atq -c "$1"; }
 
 xact_commit() { psql_q "SELECT xact_commit FROM pg_stat_database WHERE datname = '$1'"; }
 
