@@ -335,9 +335,10 @@ for scenario in ${SCENARIOS//,/ }; do
         pg3) run_scenario pg3 3 pg "$MODES" ;;
         half) run_scenario half 2 pg "$MODES" ;;
         million)
-            saved_clients="$CLIENTS"; saved_duration="$DURATION"; CLIENTS=1000000; DURATION="$MILLION_DURATION"
-            run_scenario million 2 pg reused --renewal-ratio 0
-            CLIENTS="$saved_clients"; DURATION="$saved_duration" ;;
+            # Every request a first activation while unseen machines remain: as many distinct CMIDs as the run reaches.
+            saved=("$CLIENTS" "$DURATION" "$RENEWAL"); CLIENTS=1000000; DURATION="$MILLION_DURATION"; RENEWAL=0
+            run_scenario million 2 pg reused
+            CLIENTS="${saved[0]}"; DURATION="${saved[1]}"; RENEWAL="${saved[2]}" ;;
         *) echo "unknown scenario: $scenario" >&2; exit 2 ;;
     esac
 done
