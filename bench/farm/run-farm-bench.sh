@@ -27,6 +27,7 @@ Usage: bench/farm/run-farm-bench.sh [options]
   --half-rate-new R    target for 'half' with a new connection each (default: pg2 new peak / 2)
   --million-duration D length of the 'million' run (default 200s)
   --warmup D           unrecorded load before each measured run, so the JIT has settled (default 5s; 0 to skip)
+  --pg-options S       appended to the nodes' PostgreSQL connection string (e.g. "Max Auto Prepare=20")
   --perf               profile node 1 with perf for 8 s of each run (writes perf-SCENARIO-MODE.txt)
   --no-build           use the existing Release build
   --out DIR            results directory (default: a new temp dir; kept)
@@ -45,6 +46,7 @@ HALF_RATE=""
 HALF_RATE_NEW=""
 MILLION_DURATION="200s"
 WARMUP="5s"
+PG_OPTIONS=""
 PERF=0
 BUILD=1
 OUT=""
@@ -62,6 +64,7 @@ while [[ $# -gt 0 ]]; do
         --half-rate-new) HALF_RATE_NEW="$2"; shift 2 ;;
         --million-duration) MILLION_DURATION="$2"; shift 2 ;;
         --warmup) WARMUP="$2"; shift 2 ;;
+        --pg-options) PG_OPTIONS="$2"; shift 2 ;;
         --perf) PERF=1; shift ;;
         --no-build) BUILD=0; shift ;;
         --out) OUT="$2"; shift 2 ;;
@@ -298,7 +301,7 @@ run_scenario() {
             db="bench_${name}_${mode}"
             psql_q "DROP DATABASE IF EXISTS $db" >/dev/null
             psql_q "CREATE DATABASE $db" >/dev/null
-            store="postgres:Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$db"
+            store="postgres:Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=$db${PG_OPTIONS:+;$PG_OPTIONS}"
         else
             store="sqlite:$WORK/$name-$mode.db"
         fi
