@@ -1,0 +1,54 @@
+using Npgsql;
+
+namespace KmsFarm.Storage.Postgres;
+
+/// <summary>Settings of the farm store.</summary>
+public sealed class PostgresStoreOptions
+{
+    public const string SectionName = "Store:Postgres";
+
+    public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(2);
+
+    public static readonly TimeSpan DefaultNodeGoneAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>An Npgsql connection string, e.g. <c>Host=db;Database=kmsfarm;Username=kmsfarm;Password=…</c>. Required.
+    /// Every node of a farm points at the same database.</summary>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>How long the readiness check waits for the database before reporting not-ready. Default 2 s.</summary>
+    public TimeSpan ReadyTimeout { get; set; } = DefaultReadyTimeout;
+
+    /// <summary>A node whose last heartbeat is older than this is listed as gone. Default 30 s.</summary>
+    public TimeSpan NodeGoneAfter { get; set; } = DefaultNodeGoneAfter;
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(ConnectionString)} must be set to a PostgreSQL connection string.",
+                nameof(ConnectionString));
+        }
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(ConnectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"{SectionName}:{nameof(ConnectionString)} is not a valid connection string: {ex.Message}",
+                nameof(ConnectionString), ex);
+        }
+
+        if (ReadyTimeout <= TimeSpan.Zero || ReadyTimeout > TimeSpan.FromMinutes(1))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(ReadyTimeout), ReadyTimeout, $"{SectionName}:{nameof(ReadyTimeout)} must be above 0 and at most 1 minute.");
+        }
+
+        if (NodeGoneAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(NodeGoneAfter), NodeGoneAfter, $"{SectionName}:{nameof(NodeGoneAfter)} must be above 0.");
+        }
+    }
+}
