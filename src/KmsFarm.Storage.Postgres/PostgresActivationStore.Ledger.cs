@@ -6,7 +6,11 @@ namespace KmsFarm.Storage.Postgres;
 
 public sealed partial class PostgresActivationStore
 {
-    // Round trip 1: open the transaction, take the group's row lock (this is where nodes queue behind each other), and in
+    private const string TransactionTimeoutsSql = """
+        SELECT set_config('lock_timeout', $1, true), set_config('idle_in_transaction_session_timeout', $1, true)
+        """;
+
+    // Round trip 1: open the transaction, bound its waits, take the group's row lock (this is where nodes queue behind each other), and in
     // the same trip read the cache entries unless the version under the lock equals the one this node last wrote.
     private const string LockGroupSql = "SELECT capacity, version, last_seq FROM ledger_group WHERE group_id = $1 FOR UPDATE";
 
@@ -143,11 +147,13 @@ public sealed partial class PostgresActivationStore
             BatchCommands =
             {
                 new("BEGIN"),
+                Command(TransactionTimeoutsSql, _lockTimeoutSetting),
                 Command(LockGroupSql, (short)group),
                 Command(LoadEntriesSql, (short)group, cachedVersion),
             },
         };
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new InvalidOperationException($"The ledger row of {group} is missing; was the schema initialized?");

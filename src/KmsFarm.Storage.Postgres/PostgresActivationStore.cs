@@ -1,3 +1,4 @@
+using System.Globalization;
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
@@ -20,6 +21,7 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
     private readonly GroupSlot[] _groups;
+    private readonly string _lockTimeoutSetting;
 
     public PostgresActivationStore(PostgresStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -32,6 +34,7 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         builder.UseLoggerFactory(loggerFactory);
         _dataSource = builder.Build();
         _groups = Enum.GetValues<ProductGroup>().Select(_ => new GroupSlot()).ToArray();
+        _lockTimeoutSetting = ((long)Math.Ceiling(options.LockTimeout.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms";
     }
 
     /// <summary>A store over <paramref name="connectionString"/> with default settings.</summary>

@@ -144,4 +144,30 @@ public sealed class CrossNodeTests(PostgresFixture postgres)
         Assert.Equal(7, await a.ApplyOneAsync(Guid.NewGuid()));
         Assert.Equal(2, log.Events.Count(e => e == "LedgerLoaded"));
     }
+
+    [Fact]
+    public async Task A_node_stuck_holding_the_lock_makes_the_others_refuse_not_wait_forever()
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        await using var store = new PostgresActivationStore(new PostgresStoreOptions { ConnectionString = db, LockTimeout = TimeSpan.FromMilliseconds(300) });
+        await store.InitializeAsync(Ct);
+        Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid()));
+
+        await using (var stuck = new Npgsql.NpgsqlConnection(db))
+        {
+            await stuck.OpenAsync(Ct);
+            await using var transaction = await stuck.BeginTransactionAsync(Ct);
+            await using var take = new Npgsql.NpgsqlCommand("SELECT 1 FROM ledger_group WHERE group_id = 0 FOR UPDATE", stuck, transaction);
+            await take.ExecuteNonQueryAsync(Ct);
+
+            var ex = await Assert.ThrowsAsync<Npgsql.PostgresException>(async () => await store.ApplyOneAsync(Guid.NewGuid()));
+            Assert.Equal("55P03", ex.SqlState); // lock_not_available
+
+            // Other groups are not held up.
+            Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid(), nPolicy: 5, group: ProductGroup.Office2010));
+        }
+
+        Assert.Equal(2, await store.ApplyOneAsync(Guid.NewGuid()));
+        Assert.Equal(2, (await HistoryInOrderAsync(db)).Count(h => h.RequiredClientCount == 25));
+    }
 }
