@@ -207,7 +207,7 @@ public sealed partial class PostgresActivationStore
 
         batch.BatchCommands.Add(Command(UpdateGroupSql, groupId, ledger.Capacity, newVersion, lastSeq + attempts.Count));
         batch.BatchCommands.Add(BuildClientUpsert(groupId, attempts, now));
-        batch.BatchCommands.Add(BuildHistoryInsert(attempts.Select((a, i) => a.Record with { CurrentCount = outcomes[i].CurrentCount })));
+        batch.BatchCommands.Add(BuildHistoryInsert(attempts.Select((a, i) => a.Record with { Group = group, CurrentCount = outcomes[i].CurrentCount, Result = 0 })));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         return batch;
     }

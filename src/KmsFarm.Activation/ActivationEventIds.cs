@@ -1,0 +1,14 @@
+namespace KmsFarm.Activation;
+
+/// <summary>Event ids of the activation domain (the 3000 range, STYLE §2.5). Names and numbers are a contract for log
+/// queries: add, never renumber.</summary>
+public static class ActivationEventIds
+{
+    public const int Activated = 3000;
+    public const int Refused = 3001;
+    public const int UnknownProductActivated = 3002;
+    public const int BatchFailed = 3003;
+    public const int BatchApplied = 3004;
+    public const int Stopping = 3005;
+    public const int CsvlkWithoutIdentity = 3006;
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace KmsFarm.Activation;
+
+internal static partial class ActivationLog
+{
+    [LoggerMessage(ActivationEventIds.Activated, LogLevel.Debug,
+        "Activated {ClientAddress} {MachineName} CMID {ClientMachineId}: {Product} ({KmsCountedId}) in {Group}, count {Count} (ledger {LedgerCount}), new {IsNewClient}",
+        EventName = "Activated")]
+    public static partial void Activated(ILogger logger, string clientAddress, string machineName, Guid clientMachineId, string product,
+        Guid kmsCountedId, string group, int count, int ledgerCount, bool isNewClient);
+
+    [LoggerMessage(ActivationEventIds.Refused, LogLevel.Information,
+        "Refused {ClientAddress} with 0x{HResult:X8} ({Reason}): application {ApplicationId}, KMS id {KmsCountedId}",
+        EventName = "Refused")]
+    public static partial void Refused(ILogger logger, string clientAddress, uint hResult, string reason, Guid applicationId, Guid kmsCountedId);
+
+    [LoggerMessage(ActivationEventIds.UnknownProductActivated, LogLevel.Information,
+        "Unknown KMS id {KmsCountedId} (application {ApplicationId}, SKU {SkuId}) from {ClientAddress} activated with fallback CSVLK {Csvlk}",
+        EventName = "UnknownProductActivated")]
+    public static partial void UnknownProductActivated(ILogger logger, Guid kmsCountedId, Guid applicationId, Guid skuId, string clientAddress, string csvlk);
+
+    [LoggerMessage(ActivationEventIds.BatchFailed, LogLevel.Warning,
+        "The store failed to apply a batch of {Count} activation(s) for {Group}; every caller of the batch gets the error",
+        EventName = "BatchFailed")]
+    public static partial void BatchFailed(ILogger logger, Exception exception, int count, string group);
+
+    [LoggerMessage(ActivationEventIds.BatchApplied, LogLevel.Trace, "Applied a batch of {Count} activation(s) for {Group}",
+        EventName = "BatchApplied")]
+    public static partial void BatchApplied(ILogger logger, int count, string group);
+
+    [LoggerMessage(ActivationEventIds.Stopping, LogLevel.Information,
+        "Activation service stopping: finishing the pending activations", EventName = "Stopping")]
+    public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(ActivationEventIds.CsvlkWithoutIdentity, LogLevel.Warning,
+        "CSVLK {Csvlk} is served but the farm identity has no ePID for it (identity created from an older catalog); it is not used",
+        EventName = "CsvlkWithoutIdentity")]
+    public static partial void CsvlkWithoutIdentity(ILogger logger, string csvlk);
+}
