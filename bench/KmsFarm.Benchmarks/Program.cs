@@ -1,2 +1,3 @@
-// Placeholder until the host lands.
-return 0;
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(KmsFarm.Benchmarks.KmsServerBenchmarks).Assembly).Run(args);

@@ -1,2 +1,3 @@
-// Placeholder until the host lands.
-return 0;
+using KmsFarm.Client.Cli;
+
+return await ClientCli.InvokeAsync(args).ConfigureAwait(false);

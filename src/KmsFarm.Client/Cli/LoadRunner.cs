@@ -1,0 +1,79 @@
+using System.Globalization;
+using KmsFarm.Client.Load;
+
+namespace KmsFarm.Client.Cli;
+
+/// <summary>Runs <c>load</c>: live progress on stderr once a second, then the report.</summary>
+internal static class LoadRunner
+{
+    public static async Task<int> RunAsync(
+        LoadSettings settings, ClientCatalog catalog, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ProductMix mix;
+        try
+        {
+            mix = ProductMix.Create(settings.Mix, catalog.FindBySkuId);
+        }
+        catch (InvalidOperationException ex)
+        {
+            error.WriteLine(ex.Message);
+            return ExitCodes.Usage;
+        }
+
+        var population = new MachinePopulation(settings.Clients, settings.Seed, mix);
+        var generator = new LoadGenerator(settings, population);
+        if (!json)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Load: {settings.Clients} machines (mix {settings.Mix}, seed {settings.Seed}), {settings.Concurrency} workers, {settings.Duration.TotalSeconds:0.#} s against {string.Join(", ", settings.Hosts)}"));
+        }
+
+        using var progressStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var progress = json ? Task.CompletedTask : ShowProgressAsync(generator, error, progressStop.Token);
+        LoadReport report;
+        try
+        {
+            report = await generator.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await progressStop.CancelAsync().ConfigureAwait(false);
+            await progress.ConfigureAwait(false);
+        }
+
+        if (json)
+        {
+            CliJson.Write(output, report);
+        }
+        else
+        {
+            LoadReportWriter.Write(report, output);
+        }
+
+        return report.FailedRequests > 0 || report.Errors.Where(e => e.Key != LoadErrorKind.Refused).Sum(e => e.Value) > 0 ? ExitCodes.LoadErrors
+            : report.Refused > 0 ? ExitCodes.Refused
+            : ExitCodes.Success;
+    }
+
+    private static async Task ShowProgressAsync(LoadGenerator generator, TextWriter error, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        var last = generator.GetProgress();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var now = generator.GetProgress();
+                double seconds = (now.Elapsed - last.Elapsed).TotalSeconds;
+                double rate = seconds > 0 ? (now.Activations - last.Activations) / seconds : 0;
+                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                    $"[{now.Elapsed.TotalSeconds,5:0}s] requests {now.Requests,9}  activations {now.Activations,9}  {rate,8:0}/s  errors {now.Errors}")).ConfigureAwait(false);
+                last = now;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The run ended.
+        }
+    }
+}

@@ -1,0 +1,288 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using KmsFarm.Protocol.Kms;
+using KmsFarm.Protocol.Rpc;
+
+namespace KmsFarm.Client.Load;
+
+/// <summary>Drives a simulated population against one or more KMS hosts for a fixed duration. Machine i prefers host
+/// i mod H and fails over to the following hosts when its host does not answer (connect failure or timeout).</summary>
+public sealed partial class LoadGenerator
+{
+    private readonly LoadSettings _settings;
+    private readonly MachinePopulation _population;
+    private readonly Stopwatch _clock = new();
+    private readonly long[] _errors = new long[Enum.GetValues<LoadErrorKind>().Length];
+    private readonly ConcurrentDictionary<uint, long> _refusedByHResult = new();
+    private readonly long[] _hostActivations;
+    private readonly long[] _hostErrors;
+    private readonly Lock _activatedLock = new();
+    private readonly List<int> _activated = [];
+    private readonly int[] _activatedVia; // host index + 1 of the first successful activation, 0 = never activated
+    private int _nextNew;
+    private long _requests;
+    private long _activations;
+    private long _firstActivations;
+    private long _renewals;
+    private long _refused;
+    private long _failed;
+    private long _failovers;
+    private long _belowNPolicy;
+    private long _ndr32;
+    private long _ndr64;
+
+    public LoadGenerator(LoadSettings settings, MachinePopulation population)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(settings.Hosts.Count, nameof(settings));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.Concurrency, nameof(settings));
+        _settings = settings;
+        _population = population;
+        _hostActivations = new long[settings.Hosts.Count];
+        _hostErrors = new long[settings.Hosts.Count];
+        _activatedVia = new int[population.Count];
+    }
+
+    /// <summary>A consistent-enough snapshot for the live progress line.</summary>
+    public LoadProgress GetProgress() => new(
+        _clock.Elapsed,
+        Interlocked.Read(ref _requests),
+        Interlocked.Read(ref _activations),
+        SumErrors());
+
+    private long SumErrors()
+    {
+        long sum = 0;
+        for (int i = 0; i < _errors.Length; i++)
+        {
+            sum += Interlocked.Read(ref _errors[i]);
+        }
+
+        return sum;
+    }
+
+    public async Task<LoadReport> RunAsync(CancellationToken cancellationToken)
+    {
+        int perWorker = Math.Max(1024, _settings.LatencySampleCapacity / _settings.Concurrency);
+        var recorders = Enumerable.Range(0, _settings.Concurrency).Select(i => new LatencyRecorder(perWorker, unchecked((int)_settings.Seed + i))).ToArray();
+        _clock.Restart();
+        var workers = recorders.Select((r, i) => Task.Run(() => WorkerAsync(i, r, cancellationToken), CancellationToken.None)).ToArray();
+        await Task.WhenAll(workers).ConfigureAwait(false);
+        _clock.Stop();
+        var elapsed = _clock.Elapsed;
+
+        var hosts = new List<HostLoadReport>();
+        for (int h = 0; h < _settings.Hosts.Count; h++)
+        {
+            // After an interruption the report is still written, without asking the hosts for their counts.
+            IReadOnlyList<GroupCountReport> counts = cancellationToken.IsCancellationRequested
+                ? []
+                : await QueryCountsAsync(h, cancellationToken).ConfigureAwait(false);
+            hosts.Add(new HostLoadReport(_settings.Hosts[h].ToString(), _hostActivations[h], _hostErrors[h], counts));
+        }
+
+        long activations = Interlocked.Read(ref _activations);
+        return new LoadReport(
+            elapsed,
+            _population.Count,
+            _settings.Concurrency,
+            _population.Mix.Name,
+            _population.Seed,
+            _requests,
+            activations,
+            _firstActivations,
+            _renewals,
+            _refused,
+            _failed,
+            _failovers,
+            _belowNPolicy,
+            _ndr32,
+            _ndr64,
+            _activated.Count,
+            elapsed > TimeSpan.Zero ? activations / elapsed.TotalSeconds : 0,
+            LatencyRecorder.Summarise(recorders),
+            Enum.GetValues<LoadErrorKind>().ToDictionary(k => k, k => _errors[(int)k]),
+            _refusedByHResult.OrderBy(p => p.Key).ToDictionary(p => HResultText.Format(p.Key), p => p.Value),
+            hosts);
+    }
+
+    private async Task WorkerAsync(int worker, LatencyRecorder latency, CancellationToken cancellationToken)
+    {
+        var random = new Random(HashCode.Combine(_settings.Seed, worker));
+        var connections = new KmsClientConnection?[_settings.Hosts.Count];
+        try
+        {
+            while (_clock.Elapsed < _settings.Duration && !cancellationToken.IsCancellationRequested)
+            {
+                var (index, renewal) = ChooseMachine(random);
+                Interlocked.Increment(ref _requests);
+                if (!await SendAsync(index, renewal, connections, latency, cancellationToken).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref _failed);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped by the caller; the interrupted request is neither an activation nor an error.
+            Interlocked.Decrement(ref _requests);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Sends machine <paramref name="index"/>'s request, failing over across hosts. True when a host answered
+    /// (activation or refusal).</summary>
+    private async Task<bool> SendAsync(int index, bool renewal, KmsClientConnection?[] connections, LatencyRecorder latency, CancellationToken cancellationToken)
+    {
+        var machine = _population[index];
+        var version = _settings.Protocol ?? machine.Product.DefaultProtocol;
+        int hostCount = _settings.Hosts.Count;
+        for (int attempt = 0; attempt < hostCount; attempt++)
+        {
+            if (attempt > 0)
+            {
+                Interlocked.Increment(ref _failovers);
+            }
+
+            int h = (index + attempt) % hostCount;
+            var connection = connections[h];
+            try
+            {
+                if (connection is null)
+                {
+                    var endpoint = _settings.Hosts[h];
+                    connection = await KmsClientConnection.ConnectAsync(endpoint.Host, endpoint.Port, _settings.ClientOptions, cancellationToken).ConfigureAwait(false);
+                    connections[h] = connection;
+                }
+
+                var request = machine.CreateRequest(version, DateTime.UtcNow, renewal ? KmsRequestFactory.LicensedStatus : KmsRequestFactory.DefaultLicenseStatus);
+                var result = await connection.ActivateAsync(version, request, cancellationToken).ConfigureAwait(false);
+                Interlocked.Increment(ref result.TransferSyntax == RpcTransferSyntax.Ndr64 ? ref _ndr64 : ref _ndr32);
+                if (!result.Succeeded)
+                {
+                    Interlocked.Increment(ref _refused);
+                    _refusedByHResult.AddOrUpdate(result.HResult, 1, (_, n) => n + 1);
+                    RecordError(h, LoadErrorKind.Refused);
+                    return true;
+                }
+
+                latency.Record(result.Elapsed);
+                RecordActivation(index, h, renewal, result.Response!);
+                return true;
+            }
+            catch (KmsConnectException ex)
+            {
+                RecordError(h, ex.IsTimeout ? LoadErrorKind.Timeout : LoadErrorKind.Connect);
+                connection = null;
+            }
+            catch (TimeoutException)
+            {
+                RecordError(h, LoadErrorKind.Timeout);
+                await DropAsync(connections, h).ConfigureAwait(false);
+                connection = null;
+            }
+            catch (KmsProtocolException)
+            {
+                RecordError(h, LoadErrorKind.Protocol);
+                await DropAsync(connections, h).ConfigureAwait(false);
+                return false;
+            }
+            catch (Exception ex) when (ex is IOException or SocketException)
+            {
+                RecordError(h, LoadErrorKind.ConnectionLost);
+                await DropAsync(connections, h).ConfigureAwait(false);
+                return false;
+            }
+            finally
+            {
+                if (_settings.NewConnectionPerActivation && connection is not null)
+                {
+                    await DropAsync(connections, h).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static async ValueTask DropAsync(KmsClientConnection?[] connections, int host)
+    {
+        if (connections[host] is { } connection)
+        {
+            connections[host] = null;
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void RecordError(int host, LoadErrorKind kind)
+    {
+        Interlocked.Increment(ref _errors[(int)kind]);
+        Interlocked.Increment(ref _hostErrors[host]);
+    }
+
+    private void RecordActivation(int index, int host, bool renewal, KmsResponse response)
+    {
+        Interlocked.Increment(ref _activations);
+        Interlocked.Increment(ref _hostActivations[host]);
+        Interlocked.Increment(ref renewal ? ref _renewals : ref _firstActivations);
+        if (response.CurrentCount < _population[index].Product.RequiredClientCount)
+        {
+            Interlocked.Increment(ref _belowNPolicy);
+        }
+
+        if (Interlocked.CompareExchange(ref _activatedVia[index], host + 1, 0) == 0)
+        {
+            lock (_activatedLock)
+            {
+                _activated.Add(index);
+            }
+        }
+    }
+
+    /// <summary>A new machine with probability 1 - renewal ratio (while any is left), else an activated one.</summary>
+    private (int Index, bool Renewal) ChooseMachine(Random random)
+    {
+        bool wantRenewal = random.NextDouble() < _settings.RenewalRatio;
+        if (!wantRenewal && TryTakeNew(out int fresh))
+        {
+            return (fresh, false);
+        }
+
+        lock (_activatedLock)
+        {
+            if (_activated.Count > 0)
+            {
+                return (_activated[random.Next(_activated.Count)], true);
+            }
+        }
+
+        // Nothing activated yet: start a new machine, or retry a random one if all have been tried.
+        return TryTakeNew(out fresh) ? (fresh, false) : (random.Next(_population.Count), false);
+    }
+
+    private bool TryTakeNew(out int index)
+    {
+        while (true)
+        {
+            index = Volatile.Read(ref _nextNew);
+            if (index >= _population.Count)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _nextNew, index + 1, index) == index)
+            {
+                return true;
+            }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+using KmsFarm.Client.Load;
+using KmsFarm.Protocol.Catalog;
+
+namespace KmsFarm.Client.Tests;
+
+public sealed class LoadGeneratorTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static LoadSettings Settings(IReadOnlyList<HostEndpoint> hosts, int clients = 40, bool newConnection = false, double renewalRatio = 0.3) =>
+        new(hosts, clients, TimeSpan.FromSeconds(2), Concurrency: 3, LoadMix.Default, renewalRatio, Protocol: null, newConnection, Seed: 11,
+            new KmsClientOptions { ConnectTimeout = TimeSpan.FromSeconds(5), ReceiveTimeout = TimeSpan.FromSeconds(10) });
+
+    private static async Task<LoadReport> RunAsync(LoadSettings settings)
+    {
+        var mix = ProductMix.Create(settings.Mix, ClientCatalog.Default.FindBySkuId);
+        var generator = new LoadGenerator(settings, new MachinePopulation(settings.Clients, settings.Seed, mix));
+        return await generator.RunAsync(Ct);
+    }
+
+    private static void AssertTotalsAddUp(LoadReport report)
+    {
+        Assert.True(report.Requests > 0);
+        Assert.Equal(report.Requests, report.Activations + report.Refused + report.FailedRequests);
+        Assert.Equal(report.Activations, report.FirstActivations + report.Renewals);
+        Assert.Equal(report.Activations + report.Refused, report.Ndr32Requests + report.Ndr64Requests);
+        Assert.Equal(report.Activations, report.Hosts.Sum(h => h.Activations));
+        Assert.Equal(report.Activations, report.Latency.Count);
+        Assert.InRange(report.MachinesActivated, 1, report.Clients);
+        Assert.Equal(report.MachinesActivated, report.FirstActivations);
+    }
+
+    [Fact]
+    public async Task Runs_against_two_hosts_without_errors_and_reports_their_counts()
+    {
+        await using var a = new TestKmsServer();
+        await using var b = new TestKmsServer();
+
+        var report = await RunAsync(Settings([HostEndpoint.Parse(a.HostPort), HostEndpoint.Parse(b.HostPort)]));
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.TotalErrors);
+        Assert.Equal(0, report.FailedRequests);
+        Assert.All(report.Hosts, h => Assert.True(h.Activations > 0));
+        Assert.Equal(a.Calls.Count + b.Calls.Count, report.Activations + report.Hosts.Sum(h => h.Counts.Count(c => c.Count is not null)));
+
+        // Machine i goes to host i mod 2: every CMID a host saw belongs to machines of its parity.
+        var population = new MachinePopulation(40, 11, ProductMix.Create(LoadMix.Default, ClientCatalog.Default.FindBySkuId));
+        var hostOf = Enumerable.Range(0, 40).ToDictionary(i => population[i].ClientMachineId, i => i % 2);
+        Assert.All(a.Calls, c => Assert.Equal(0, hostOf[c.Cmid]));
+        Assert.All(b.Calls, c => Assert.Equal(1, hostOf[c.Cmid]));
+
+        foreach (var host in report.Hosts)
+        {
+            Assert.Contains(host.Counts, c => c.Group == ProductGroup.Windows);
+            Assert.All(host.Counts.Where(c => c.Error is null), c => Assert.Equal(TestKmsServer.Count, c.Count));
+        }
+    }
+
+    [Fact]
+    public async Task A_new_connection_per_activation_opens_one_connection_per_request()
+    {
+        await using var server = new TestKmsServer();
+
+        var report = await RunAsync(Settings([HostEndpoint.Parse(server.HostPort)], newConnection: true));
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.TotalErrors);
+        Assert.Equal(0, report.Ndr64Requests);
+        int countQueries = report.Hosts.Single().Counts.Count(c => c.Count is not null);
+        Assert.Equal(report.Requests + countQueries, server.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task Fails_over_to_the_next_host_when_one_refuses_connections()
+    {
+        await using var live = new TestKmsServer();
+        int deadPort;
+        await using (var dead = new TestKmsServer())
+        {
+            deadPort = dead.Port;
+        }
+
+        var report = await RunAsync(Settings([new HostEndpoint("127.0.0.1", deadPort), HostEndpoint.Parse(live.HostPort)]));
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.FailedRequests);
+        Assert.True(report.Errors[LoadErrorKind.Connect] > 0);
+        Assert.Equal(report.Errors[LoadErrorKind.Connect], report.Failovers);
+        Assert.Equal(0, report.Hosts[0].Activations);
+        Assert.Equal(report.Activations, report.Hosts[1].Activations);
+        Assert.All(report.Hosts[0].Counts, c => Assert.NotNull(c.Error));
+    }
+
+    [Fact]
+    public async Task Refusals_are_counted_by_hresult()
+    {
+        await using var server = new TestKmsServer(refuseWith: 0xC004F042);
+
+        var report = await RunAsync(Settings([HostEndpoint.Parse(server.HostPort)], clients: 10));
+
+        Assert.Equal(report.Requests, report.Refused);
+        Assert.Equal(0, report.Activations);
+        Assert.Equal(report.Refused, report.Errors[LoadErrorKind.Refused]);
+        Assert.Equal(report.Refused, report.RefusedByHResult["0xC004F042"]);
+        Assert.All(report.Hosts.Single().Counts, c => Assert.NotNull(c.Error));
+    }
+
+    [Fact]
+    public async Task A_forced_protocol_is_used_for_every_product_and_cancellation_ends_the_run_cleanly()
+    {
+        await using var server = new TestKmsServer();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var settings = Settings([HostEndpoint.Parse(server.HostPort)]) with { Protocol = Protocol.Kms.KmsProtocolVersion.V5, Duration = TimeSpan.FromMinutes(10) };
+        var generator = new LoadGenerator(settings, new MachinePopulation(settings.Clients, settings.Seed, ProductMix.Create(settings.Mix, ClientCatalog.Default.FindBySkuId)));
+
+        var run = generator.RunAsync(cancel.Token);
+        while (generator.GetProgress().Activations < 20)
+        {
+            await Task.Delay(10, Ct);
+        }
+
+        await cancel.CancelAsync();
+        var report = await run;
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.TotalErrors);
+        Assert.All(server.Calls, c => Assert.Equal(Protocol.Kms.KmsProtocolVersion.V5, c.Version));
+        Assert.All(report.Hosts, h => Assert.Empty(h.Counts));
+    }
+}
