@@ -30,7 +30,7 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         _options = options;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<PostgresActivationStore>();
-        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString.Normalize(options.ConnectionString));
         builder.UseLoggerFactory(loggerFactory);
         _dataSource = builder.Build();
         _groups = Enum.GetValues<ProductGroup>().Select(_ => new GroupSlot()).ToArray();
@@ -49,7 +49,7 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
     public async ValueTask InitializeAsync(CancellationToken cancellationToken)
     {
         SchemaVersion = await PostgresMigrations.ApplyAsync(_dataSource, _logger, cancellationToken).ConfigureAwait(false);
-        var csb = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
+        var csb = new NpgsqlConnectionStringBuilder(_dataSource.ConnectionString);
         PostgresStoreLog.StoreOpened(_logger, csb.Database, csb.Host, SchemaVersion);
     }
 

@@ -1,5 +1,3 @@
-using Npgsql;
-
 namespace KmsFarm.Storage.Postgres;
 
 /// <summary>Settings of the farm store.</summary>
@@ -13,8 +11,8 @@ public sealed class PostgresStoreOptions
 
     public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>An Npgsql connection string, e.g. <c>Host=db;Database=kmsfarm;Username=kmsfarm;Password=…</c>. Required.
-    /// Every node of a farm points at the same database.</summary>
+    /// <summary>An Npgsql connection string, e.g. <c>Host=db;Database=kmsfarm;Username=kmsfarm;Password=…</c>, or a URL
+    /// <c>postgresql://user:password@host:port/database</c>. Required. Every node of a farm points at the same database.</summary>
     public string ConnectionString { get; set; } = "";
 
     /// <summary>How long the readiness check waits for the database before reporting not-ready. Default 2 s.</summary>
@@ -38,9 +36,9 @@ public sealed class PostgresStoreOptions
 
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(ConnectionString);
+            _ = PostgresConnectionString.Normalize(ConnectionString);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             throw new ArgumentException($"{SectionName}:{nameof(ConnectionString)} is not a valid connection string: {ex.Message}",
                 nameof(ConnectionString), ex);

@@ -124,7 +124,29 @@ public sealed class SchemaAndIdentityTests(PostgresFixture postgres)
     {
         var ex = Assert.Throws<ArgumentException>(() => new PostgresActivationStore(new PostgresStoreOptions()));
         Assert.Contains("Store:Postgres:ConnectionString", ex.Message, StringComparison.Ordinal);
-        ex = Assert.Throws<ArgumentException>(() => new PostgresActivationStore("Host=x;NoSuchKey=1"));
+    }
+
+    [Theory]
+    [InlineData("postgresql://{0}@{1}:{2}/{3}")]
+    [InlineData("postgres://{0}:@{1}:{2}/{3}?Timeout=5&sslmode=disable")]
+    [InlineData("//{0}@{1}:{2}/{3}")]
+    public async Task A_URL_connection_string_is_accepted(string format)
+    {
+        var csb = new Npgsql.NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync(Ct));
+        string url = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, csb.Username, csb.Host, csb.Port, csb.Database);
+        await using var store = await OpenAsync(url);
+        Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid()));
+        Assert.True(await store.IsReadyAsync(Ct));
+    }
+
+    [Theory]
+    [InlineData("postgresql://")]
+    [InlineData("postgresql://user@host/db?NoSuchKeyword=1")]
+    [InlineData("Host=x;NoSuchKey=1")]
+    [InlineData("Host=x;Port=notanumber")]
+    public void A_malformed_connection_string_names_the_setting(string connectionString)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new PostgresActivationStore(connectionString));
         Assert.Contains("Store:Postgres:ConnectionString", ex.Message, StringComparison.Ordinal);
     }
 
