@@ -1,0 +1,98 @@
+using System.Globalization;
+
+namespace KmsFarm.Node.Configuration;
+
+/// <summary>Turns command-line flags into configuration keys, so every flag is also an appsettings/environment setting
+/// (<c>--kms-endpoint</c> is <c>KmsFarm:Listener:KmsEndpoints:N</c>, i.e. <c>KmsFarm__Listener__KmsEndpoints__0</c>).
+/// Written by hand rather than with the stock command-line provider because repeatable flags need indexed keys and an
+/// unknown flag must stop start-up instead of being ignored.</summary>
+public static class CommandLineFlags
+{
+    /// <summary>Flag → (configuration key, repeatable, help).</summary>
+    public static readonly IReadOnlyDictionary<string, Flag> Flags = new Dictionary<string, Flag>(StringComparer.Ordinal)
+    {
+        ["--kms-endpoint"] = new("KmsFarm:Listener:KmsEndpoints", true, "HOST:PORT to serve KMS on (repeatable; default 0.0.0.0:1688 and [::]:1688)"),
+        ["--http-endpoint"] = new("KmsFarm:Listener:HttpEndpoint", false, "HOST:PORT for /healthz (default 127.0.0.1:8688)"),
+        ["--max-connections"] = new("KmsFarm:Listener:MaxConnections", false, "concurrent KMS connections (default 1000)"),
+        ["--idle-timeout"] = new("KmsFarm:Listener:IdleTimeout", false, "seconds (or hh:mm:ss) without a complete PDU before closing (default 30)"),
+        ["--max-fragment-length"] = new("KmsFarm:Listener:MaxFragmentLength", false, "largest RPC PDU accepted, bytes (default 5840)"),
+        ["--allow"] = new("KmsFarm:Access:Allow", true, "CIDR allowed to connect (repeatable; default private ranges and loopback)"),
+        ["--deny"] = new("KmsFarm:Access:Deny", true, "CIDR refused (repeatable; wins over --allow)"),
+        ["--store"] = new("KmsFarm:Store:Location", false, "sqlite:PATH or postgres:CONNECTION-STRING (default sqlite:kmsfarm.db)"),
+        ["--node-name"] = new("KmsFarm:Node:Name", false, "name recorded with activations (default machine name)"),
+        ["--catalog"] = new("KmsFarm:Node:CatalogPath", false, "catalog file replacing the built-in one"),
+        ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
+        ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
+        ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
+        ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
+    };
+
+    /// <summary>Returns the configuration pairs for <paramref name="args"/>, or throws <see cref="NodeConfigurationException"/>
+    /// naming the offending flag.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string?>> Translate(IReadOnlyList<string> args)
+    {
+        var pairs = new List<KeyValuePair<string, string?>>();
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            string name = arg;
+            string? value = null;
+            int eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                name = arg[..eq];
+                value = arg[(eq + 1)..];
+            }
+
+            if (!Flags.TryGetValue(name, out var flag))
+            {
+                throw new NodeConfigurationException($"Unknown command-line argument '{arg}'. Run with --help for the list of flags.");
+            }
+
+            if (value is null)
+            {
+                if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new NodeConfigurationException($"Command-line flag {name} ({flag.Key}) needs a value.");
+                }
+
+                value = args[++i];
+            }
+
+            if (name == "--idle-timeout" && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
+            {
+                value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
+            }
+
+            if (flag.Repeatable)
+            {
+                counts.TryGetValue(name, out int n);
+                counts[name] = n + 1;
+                pairs.Add(new($"{flag.Key}:{n.ToString(CultureInfo.InvariantCulture)}", value));
+            }
+            else
+            {
+                pairs.Add(new(flag.Key, value));
+            }
+        }
+
+        return pairs;
+    }
+
+    public static bool IsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h" or "-?");
+
+    public static string HelpText()
+    {
+        var lines = new List<string> { "Usage: KmsFarm.Node [flags]", "", "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).", "" };
+        foreach (var (name, flag) in Flags)
+        {
+            lines.Add($"  {name,-22} {flag.Help}");
+            lines.Add($"  {string.Empty,-22} key {flag.Key}{(flag.Repeatable ? ":N" : string.Empty)}");
+        }
+
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    public sealed record Flag(string Key, bool Repeatable, string Help);
+}

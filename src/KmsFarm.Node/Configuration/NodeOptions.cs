@@ -1,0 +1,17 @@
+namespace KmsFarm.Node.Configuration;
+
+/// <summary>Who this node is. Section <c>KmsFarm:Node</c>.</summary>
+public sealed class NodeOptions
+{
+    public const string SectionName = "KmsFarm:Node";
+
+    /// <summary>Name recorded with every activation this node serves. Default: the machine name (the pod name in K8s).</summary>
+    public string Name { get; set; } = Environment.MachineName;
+
+    /// <summary>Optional path of a catalog file replacing the built-in product catalog.</summary>
+    public string? CatalogPath { get; set; }
+
+    /// <summary>Windows host build the farm claims when it creates its identity (first start of the farm only; later
+    /// starts use the stored identity). Null (default): the newest build the catalog can date, e.g. 26100.</summary>
+    public int? HostBuild { get; set; }
+}

@@ -1,0 +1,69 @@
+using System.Buffers;
+using System.Diagnostics;
+using KmsFarm.Activation;
+using KmsFarm.Node.Diagnostics;
+using KmsFarm.Protocol.Kms;
+using KmsFarm.Protocol.Rpc;
+
+namespace KmsFarm.Node.Connections;
+
+/// <summary>Answering one KMS call.</summary>
+public sealed partial class KmsConnectionHandler
+{
+    /// <summary>Decodes, decides and writes the answer to <paramref name="call"/>. Returns false when the store failed:
+    /// the connection is then closed without an answer (a count is never invented).</summary>
+    private async ValueTask<bool> AnswerAsync(
+        RpcServerSession session, RpcCall call, IBufferWriter<byte> output, string clientAddress, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        uint hresult = KmsServerCodec.DecodeRequest(call.Payload.Span, out var request);
+        var version = request.Version is KmsProtocolVersion.V4 or KmsProtocolVersion.V5 or KmsProtocolVersion.V6 ? request.Version : 0;
+        string group = KmsMetrics.ProductGroupTag(request.Request.ApplicationId);
+        if (hresult != KmsHResults.Success)
+        {
+            session.WriteFailure(call, hresult, output);
+            _logger.RpcRequestRefused(hresult);
+            _metrics.RequestCompleted(version, "rejected", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return true;
+        }
+
+        ActivationDecision decision;
+        try
+        {
+            decision = await _runtime.Service.ActivateAsync(request.Version, request.Request, clientAddress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _logger.ActivationStoreFailed(ex);
+            _metrics.RequestCompleted(version, "error", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return false;
+        }
+
+        if (decision.IsSuccess)
+        {
+            WriteResponse(session, call, request, decision.Response, output);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                _logger.RpcRequestAnswered(request.Version, request.Request.ClientMachineId, decision.Response.CurrentCount);
+            }
+
+            _metrics.RequestCompleted(version, "activated", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+        else
+        {
+            session.WriteFailure(call, decision.HResult, output);
+            _logger.RpcRequestRefused(decision.HResult);
+            _metrics.RequestCompleted(version, "rejected", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+
+        return true;
+    }
+
+    private static void WriteResponse(
+        RpcServerSession session, in RpcCall call, in KmsServerRequest request, in KmsResponseFields fields, IBufferWriter<byte> output)
+    {
+        Span<byte> response = stackalloc byte[KmsServerCodec.MaxResponseLength];
+        int written = KmsServerCodec.EncodeResponse(request, fields, response);
+        session.WriteResponse(call, response[..written], output);
+    }
+}

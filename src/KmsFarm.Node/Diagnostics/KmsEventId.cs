@@ -1,0 +1,29 @@
+namespace KmsFarm.Node.Diagnostics;
+
+/// <summary>Event ids of the node's log messages, in ranges per area (1000 listener/connection, 2000 RPC,
+/// 3000 activation, 4000 storage, 5000 configuration). Ids and names are a contract for log queries: never reuse one.</summary>
+public static class KmsEventId
+{
+    public const int ListenerStarted = 1000;
+    public const int ConnectionAccepted = 1001;
+    public const int ConnectionClosed = 1002;
+    public const int ConnectionRefusedByAccessList = 1003;
+    public const int ConnectionRefusedOverCapacity = 1004;
+    public const int ConnectionIdleTimeout = 1005;
+    public const int ConnectionAborted = 1006;
+
+    public const int RpcProtocolError = 2000;
+    public const int RpcRequestAnswered = 2001;
+    public const int RpcRequestRefused = 2002;
+    public const int RpcUnexpectedError = 2003;
+
+    public const int ActivationStoreFailed = 3000;
+
+    public const int EffectiveOptions = 5000;
+    public const int IdentityLoaded = 5001;
+    public const int ConfigurationInvalid = 5002;
+
+    // The store implementations log in the 4000 range themselves; the host's view of the store sits with start-up.
+    public const int StoreOpened = 5003;
+    public const int StoreDisposeFailed = 5004;
+}

@@ -1,0 +1,23 @@
+
+namespace KmsFarm.Node.Diagnostics;
+
+/// <summary>Start-up, storage and configuration messages (4000/5000 ranges).</summary>
+internal static partial class NodeLog
+{
+    [LoggerMessage(KmsEventId.StoreOpened, LogLevel.Information, "Store {Store} initialised", EventName = "StoreOpened")]
+    public static partial void StoreOpened(this ILogger logger, string store);
+
+    [LoggerMessage(KmsEventId.StoreDisposeFailed, LogLevel.Warning, "Disposing the store failed", EventName = "StoreDisposeFailed")]
+    public static partial void StoreDisposeFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(KmsEventId.EffectiveOptions, LogLevel.Information,
+        "Node {NodeName}: KMS {KmsEndpoints}, HTTP {HttpEndpoint}, store {Store}, max connections {MaxConnections}, idle timeout {IdleTimeout}, " +
+        "allow {Allow}, deny {Deny}, catalog {Catalog}", EventName = "EffectiveOptions")]
+    public static partial void EffectiveOptions(
+        this ILogger logger, string nodeName, string kmsEndpoints, string httpEndpoint, string store, int maxConnections, TimeSpan idleTimeout,
+        string allow, string deny, string catalog);
+
+    [LoggerMessage(KmsEventId.IdentityLoaded, LogLevel.Information,
+        "Farm identity loaded: host build {HostBuild} (NDR64 {Ndr64}), LCID {Lcid}, {CsvlkCount} CSVLK(s), created {Created}", EventName = "IdentityLoaded")]
+    public static partial void IdentityLoaded(this ILogger logger, int hostBuild, bool ndr64, int lcid, int csvlkCount, DateTimeOffset created);
+}

@@ -1,0 +1,53 @@
+using KmsFarm.Node.Configuration;
+using KmsFarm.Node.Diagnostics;
+using KmsFarm.Node.Storage;
+using Microsoft.Extensions.Options;
+
+namespace KmsFarm.Node.Hosting;
+
+/// <summary>Logs the effective settings once at start, with the store's password redacted.</summary>
+internal sealed class EffectiveOptionsLogger(
+    IOptions<KmsListenerOptions> listener,
+    IOptions<AccessControlOptions> access,
+    IOptions<StoreOptions> store,
+    IOptions<NodeOptions> node,
+    NodeEndpoints endpoints,
+    ILogger<EffectiveOptionsLogger> logger) : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var l = listener.Value;
+        var a = access.Value;
+        string storeText = StoreLocation.TryParse(store.Value.Location, out var location, out _) ? location.Redacted : "(invalid)";
+        logger.EffectiveOptions(
+            node.Value.Name,
+            string.Join(", ", l.EffectiveKmsEndpoints),
+            l.HttpEndpoint,
+            storeText,
+            l.MaxConnections,
+            l.IdleTimeout,
+            string.Join(", ", a.EffectiveAllow),
+            a.Deny.Count == 0 ? "(none)" : string.Join(", ", a.Deny),
+            node.Value.CatalogPath ?? "(built-in)");
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The bound KMS addresses (Kestrel's own "Now listening" lines call every endpoint http://).</summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        foreach (var endPoint in endpoints.KmsEndPoints)
+        {
+            logger.ListenerStarted(endPoint);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,43 @@
+using KmsFarm.Node.Runtime;
+
+namespace KmsFarm.Node.Hosting;
+
+/// <summary>/healthz/live (the process runs) and /healthz/ready (identity loaded and the store answers).</summary>
+public static class HealthEndpoints
+{
+    /// <summary>How long readiness waits for the store before calling it not ready.</summary>
+    public static readonly TimeSpan StoreProbeTimeout = TimeSpan.FromSeconds(3);
+
+    public static IEndpointRouteBuilder MapKmsFarmHealth(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz/live", () => Results.Text("live\n"));
+        endpoints.MapGet("/healthz/ready", (Delegate)ReadyAsync);
+        return endpoints;
+    }
+
+    private static async Task<IResult> ReadyAsync(HttpContext context)
+    {
+        var runtime = context.RequestServices.GetRequiredService<NodeRuntime>();
+        if (runtime.StoreOrNull is not { } store)
+        {
+            return NotReady("identity not loaded");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(StoreProbeTimeout);
+        try
+        {
+            return await store.IsReadyAsync(timeout.Token).ConfigureAwait(false) ? Results.Text("ready\n") : NotReady("store not ready");
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            return NotReady("store did not answer in time");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return NotReady("store error: " + ex.GetType().Name);
+        }
+    }
+
+    private static IResult NotReady(string reason) => Results.Text("not ready: " + reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
+}

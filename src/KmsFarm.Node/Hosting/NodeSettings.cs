@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net;
+using KmsFarm.Activation;
+using KmsFarm.Node.Configuration;
+using KmsFarm.Protocol.Catalog;
+
+namespace KmsFarm.Node.Hosting;
+
+/// <summary>What the host needs before the container exists (listen addresses, the catalog), bound and validated eagerly
+/// so a bad value stops start-up with a message naming it rather than failing inside Kestrel.</summary>
+internal sealed record NodeSettings(IReadOnlyList<IPEndPoint> KmsEndPoints, IPEndPoint HttpEndPoint, ProductCatalog Catalog)
+{
+    /// <summary>Where the activation policy lives in the node's configuration.</summary>
+    public const string ActivationSectionName = "KmsFarm:" + ActivationPolicyOptions.SectionName;
+
+    public static NodeSettings BindAndValidate(IConfiguration configuration)
+    {
+        var listener = Bind<KmsListenerOptions>(configuration, KmsListenerOptions.SectionName);
+        var access = Bind<AccessControlOptions>(configuration, AccessControlOptions.SectionName);
+        var store = Bind<StoreOptions>(configuration, StoreOptions.SectionName);
+        var node = Bind<NodeOptions>(configuration, NodeOptions.SectionName);
+        var policy = Bind<ActivationPolicyOptions>(configuration, ActivationSectionName);
+        var failures = NodeOptionsValidator.Check(listener)
+            .Concat(NodeOptionsValidator.Check(access))
+            .Concat(NodeOptionsValidator.Check(store))
+            .Concat(NodeOptionsValidator.Check(node))
+            .ToList();
+        var catalog = failures.Count == 0 ? LoadCatalog(node.CatalogPath, failures) : null;
+        if (catalog is not null)
+        {
+            failures.AddRange(CheckPolicy(policy, catalog));
+            failures.AddRange(CheckHostBuild(node, catalog));
+        }
+
+        if (failures.Count > 0 || catalog is null)
+        {
+            throw new NodeConfigurationException(failures);
+        }
+
+        var kms = listener.EffectiveKmsEndpoints.Select((e, i) => EndPointParser.Parse(e, $"{KmsListenerOptions.SectionName}:KmsEndpoints:{i}")).ToArray();
+        return new NodeSettings(kms, EndPointParser.Parse(listener.HttpEndpoint, $"{KmsListenerOptions.SectionName}:HttpEndpoint"), catalog);
+    }
+
+    /// <summary>The domain's own messages, re-rooted under KmsFarm: and with the command-line flag where there is one.</summary>
+    public static IEnumerable<string> CheckPolicy(ActivationPolicyOptions policy, ProductCatalog catalog) =>
+        policy.Validate(catalog).Select(message =>
+        {
+            string text = message.StartsWith(ActivationPolicyOptions.SectionName + ":", StringComparison.Ordinal) ? "KmsFarm:" + message : message;
+            return text.Contains(nameof(ActivationPolicyOptions.ActivationIntervalMinutes), StringComparison.Ordinal) ? text + " (--activation-interval)"
+                : text.Contains(nameof(ActivationPolicyOptions.RenewalIntervalMinutes), StringComparison.Ordinal) ? text + " (--renewal-interval)"
+                : text;
+        });
+
+    private static IEnumerable<string> CheckHostBuild(NodeOptions node, ProductCatalog catalog)
+    {
+        if (node.HostBuild is int build && (!catalog.TryGetHostBuild(build, out var info) || info.ReleaseDate is null))
+        {
+            string known = string.Join(", ", catalog.HostBuilds.Where(b => b.ReleaseDate is not null).Select(b => b.Build.ToString(CultureInfo.InvariantCulture)));
+            yield return $"{NodeOptions.SectionName}:HostBuild (--host-build) {build.ToString(CultureInfo.InvariantCulture)} is not a host build the catalog can date; use one of {known}.";
+        }
+    }
+
+    private static ProductCatalog? LoadCatalog(string? path, List<string> failures)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            return ProductCatalog.Default;
+        }
+
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return ProductCatalog.Load(stream);
+        }
+        catch (Exception ex) when (ex is CatalogFormatException or IOException or UnauthorizedAccessException)
+        {
+            failures.Add($"{NodeOptions.SectionName}:CatalogPath (--catalog) '{path}': {ex.Message}");
+            return null;
+        }
+    }
+
+    private static T Bind<T>(IConfiguration configuration, string section)
+        where T : new()
+    {
+        var options = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's message names the key and the value it could not convert (e.g. a non-numeric MaxConnections).
+            throw new NodeConfigurationException($"{section}: {ex.Message}", ex);
+        }
+
+        return options;
+    }
+}

@@ -1,0 +1,26 @@
+using KmsFarm.Activation;
+using KmsFarm.Node.Configuration;
+using KmsFarm.Protocol.Catalog;
+using Microsoft.Extensions.Options;
+
+namespace KmsFarm.Node.Runtime;
+
+/// <summary>The seam between the host and the activation domain: creates a new farm identity, tells whether its host
+/// build speaks NDR64 (the catalog's host-build table) and builds the <see cref="ActivationService"/> over the store.</summary>
+public sealed class ActivationServiceBuilder(
+    ProductCatalog catalog,
+    IOptions<NodeOptions> nodeOptions,
+    IOptions<ActivationPolicyOptions> policyOptions,
+    TimeProvider timeProvider,
+    ILoggerFactory loggerFactory)
+{
+    public bool UsesNdr64(int hostBuild) =>
+        catalog.TryGetHostBuild(hostBuild, out var info)
+            ? info.UsesNdr64
+            : throw new InvalidOperationException($"The stored farm identity claims host build {hostBuild}, which the catalog does not know.");
+
+    public FarmIdentity CreateIdentity() => new FarmIdentityFactory(catalog, timeProvider).Create(nodeOptions.Value.HostBuild);
+
+    public ActivationService Build(IActivationStore store, FarmIdentity identity) =>
+        new(catalog, store, identity, policyOptions.Value, timeProvider, nodeOptions.Value.Name, loggerFactory.CreateLogger<ActivationService>());
+}

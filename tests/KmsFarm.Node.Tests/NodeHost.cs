@@ -1,0 +1,94 @@
+using System.Net;
+using KmsFarm.Node.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace KmsFarm.Node.Tests;
+
+/// <summary>An in-process node on 127.0.0.1 with ephemeral KMS and HTTP ports and its own SQLite file in a temp
+/// directory. Stop and start it again to test restarts (same database, new ports).</summary>
+public sealed class NodeHost : IAsyncDisposable
+{
+    private readonly IReadOnlyList<string> _extraArgs;
+    private readonly Action<WebApplicationBuilder>? _configure;
+    private WebApplication? _app;
+
+    private NodeHost(string directory, IReadOnlyList<string> extraArgs, Action<WebApplicationBuilder>? configure)
+    {
+        Directory = directory;
+        _extraArgs = extraArgs;
+        _configure = configure;
+    }
+
+    public string Directory { get; }
+
+    public string DatabasePath => Path.Combine(Directory, "node.db");
+
+    public IPEndPoint KmsEndPoint { get; private set; } = null!;
+
+    public IPEndPoint HttpEndPoint { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The node is not running.");
+
+    public static async Task<NodeHost> StartAsync(
+        IReadOnlyList<string>? extraArgs = null, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "kmsfarm-node-tests", Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        var host = new NodeHost(directory, extraArgs ?? [], configure);
+        await host.StartAsync(cancellationToken);
+        return host;
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        string[] args =
+        [
+            "--kms-endpoint", "127.0.0.1:0",
+            "--http-endpoint", "127.0.0.1:0",
+            "--store", "sqlite:" + DatabasePath,
+            "--node-name", "test-node",
+            "--log-level", "Warning",
+            .. _extraArgs,
+        ];
+        var app = NodeApplication.Create(args, _configure, contentRoot: Directory);
+        await app.StartAsync(cancellationToken);
+        _app = app;
+        var endpoints = app.Services.GetRequiredService<NodeEndpoints>();
+        KmsEndPoint = endpoints.KmsEndPoints.Single();
+        HttpEndPoint = endpoints.HttpEndPoint!;
+        Http = new HttpClient { BaseAddress = new Uri($"http://{HttpEndPoint}") };
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (_app is { } app)
+        {
+            _app = null;
+            Http.Dispose();
+            await app.StopAsync(cancellationToken);
+            await app.DisposeAsync();
+        }
+    }
+
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync(cancellationToken);
+        await StartAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by the OS; the temp directory is cleaned eventually.
+        }
+    }
+}

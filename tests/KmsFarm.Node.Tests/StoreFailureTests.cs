@@ -1,0 +1,89 @@
+using KmsFarm.Activation;
+using KmsFarm.Node.Storage;
+using KmsFarm.Protocol.Catalog;
+using KmsFarm.Protocol.Kms;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace KmsFarm.Node.Tests;
+
+/// <summary>A store that fails while deciding a request closes that connection (no invented count) and makes the node
+/// not ready; it recovers when the store does.</summary>
+public sealed class StoreFailureTests
+{
+    [Fact]
+    public async Task Store_failure_closes_the_connection_and_readiness_follows_the_store()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var switchable = new SwitchableStoreFactory();
+        await using var node = await NodeHost.StartAsync(
+            configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IActivationStoreFactory>(switchable)), cancellationToken: ct);
+
+        await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct))
+        {
+            var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, ct);
+            Assert.Equal(KmsHResults.Success, hresult);
+        }
+
+        switchable.Store!.Failing = true;
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, (await node.Http.GetAsync("/healthz/ready", ct)).StatusCode);
+        await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct))
+        {
+            var payload = new byte[KmsClientCodec.MaxRequestLength];
+            int length = KmsClientCodec.EncodeRequest(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), payload, out _);
+            await client.Connection.SendAsync(RawKmsClient.BuildRequestPdu(payload.AsSpan(0, length), ndr64: false, callId: 2), ct);
+            Assert.Equal(0, await client.Connection.ReadUntilClosedAsync(ct));
+        }
+
+        switchable.Store.Failing = false;
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await node.Http.GetAsync("/healthz/ready", ct)).StatusCode);
+        await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct))
+        {
+            var (hresult, response) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, ct);
+            Assert.Equal(KmsHResults.Success, hresult);
+            Assert.Equal(2u, response!.CurrentCount);
+        }
+    }
+
+    private sealed class SwitchableStoreFactory : IActivationStoreFactory
+    {
+        public SwitchableStore? Store { get; private set; }
+
+        public IActivationStore Create(StoreLocation location)
+        {
+            var inner = new StoreFactory(NullLoggerFactory.Instance).Create(location);
+            Store = new SwitchableStore(inner);
+            return Store;
+        }
+    }
+
+    /// <summary>Delegates to the real store, or throws as an unreachable database would.</summary>
+    private sealed class SwitchableStore(IActivationStore inner) : IActivationStore
+    {
+        public volatile bool Failing;
+
+        public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
+
+        public ValueTask<FarmIdentity> GetOrCreateIdentityAsync(Func<FarmIdentity> create, CancellationToken cancellationToken) =>
+            inner.GetOrCreateIdentityAsync(create, cancellationToken);
+
+        public ValueTask<IReadOnlyList<LedgerOutcome>> ApplyAsync(
+            ProductGroup group, IReadOnlyList<ActivationAttempt> attempts, DateTimeOffset now, CancellationToken cancellationToken) =>
+            Failing ? throw new IOException("database unreachable") : inner.ApplyAsync(group, attempts, now, cancellationToken);
+
+        public ValueTask AppendRefusalAsync(ActivationRecord record, CancellationToken cancellationToken) =>
+            Failing ? throw new IOException("database unreachable") : inner.AppendRefusalAsync(record, cancellationToken);
+
+        public ValueTask<LedgerSnapshot> GetLedgerAsync(ProductGroup group, DateTimeOffset now, CancellationToken cancellationToken) =>
+            inner.GetLedgerAsync(group, now, cancellationToken);
+
+        public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken) =>
+            inner.GetHistoryAsync(limit, cancellationToken);
+
+        public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken) =>
+            Failing ? ValueTask.FromResult(false) : inner.IsReadyAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+}
