@@ -1,4 +1,6 @@
 using KmsFarm.Activation;
+using KmsFarm.Node.Configuration;
+using KmsFarm.Storage.Postgres;
 using KmsFarm.Storage.Sqlite;
 
 namespace KmsFarm.Node.Storage;
@@ -9,16 +11,21 @@ public sealed class StoreFactory(ILoggerFactory loggerFactory) : IActivationStor
     public IActivationStore Create(StoreLocation location) => location.Kind switch
     {
         StoreKind.Sqlite => new SqliteActivationStore(new SqliteStoreOptions { Path = location.Target }, loggerFactory.CreateLogger<SqliteActivationStore>()),
-        StoreKind.Postgres => CreatePostgres(location.Target),
+        StoreKind.Postgres => CreatePostgres(location.Target, loggerFactory),
         _ => throw new ArgumentOutOfRangeException(nameof(location), location.Kind, "Unknown store kind."),
     };
 
     // ==== PostgreSQL plug-in point ====================================================================================
-    // The PostgreSQL store (src/KmsFarm.Storage.Postgres) plugs in here: construct PostgresActivationStore from the
-    // connection string (everything after "postgres:"). Until then a postgres: store stops start-up with this message.
-    private static IActivationStore CreatePostgres(string connectionString)
+    // The farm store over the connection string after "postgres:"; a malformed one stops start-up naming the setting.
+    private static PostgresActivationStore CreatePostgres(string connectionString, ILoggerFactory loggerFactory)
     {
-        _ = connectionString;
-        throw new NotSupportedException("KmsFarm:Store:Location (--store) postgres: is not available in this build yet; use sqlite:PATH.");
+        try
+        {
+            return new PostgresActivationStore(connectionString, loggerFactory);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new NodeConfigurationException($"KmsFarm:Store:Location (--store) postgres: {ex.Message}", ex);
+        }
     }
 }
