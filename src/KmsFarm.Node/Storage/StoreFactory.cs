@@ -6,22 +6,33 @@ using KmsFarm.Storage.Sqlite;
 namespace KmsFarm.Node.Storage;
 
 /// <summary>The one place that maps a store scheme to an implementation.</summary>
-public sealed class StoreFactory(ILoggerFactory loggerFactory) : IActivationStoreFactory
+/// <param name="nodeGoneAfter">The node registry's "gone" threshold (<c>KmsFarm:Node:GoneAfter</c>).</param>
+/// <param name="timeProvider">The SQLite registry's heartbeat clock (PostgreSQL uses the database clock).</param>
+public sealed class StoreFactory(ILoggerFactory loggerFactory, TimeSpan nodeGoneAfter, TimeProvider timeProvider) : IActivationStoreFactory
 {
+    public StoreFactory(ILoggerFactory loggerFactory)
+        : this(loggerFactory, NodeOptions.DefaultGoneAfter, TimeProvider.System)
+    {
+    }
+
     public IActivationStore Create(StoreLocation location) => location.Kind switch
     {
-        StoreKind.Sqlite => new SqliteActivationStore(new SqliteStoreOptions { Path = location.Target }, loggerFactory.CreateLogger<SqliteActivationStore>()),
-        StoreKind.Postgres => CreatePostgres(location.Target, loggerFactory),
+        StoreKind.Sqlite => new SqliteActivationStore(
+            new SqliteStoreOptions { Path = location.Target, NodeGoneAfter = nodeGoneAfter },
+            loggerFactory.CreateLogger<SqliteActivationStore>(),
+            timeProvider),
+        StoreKind.Postgres => CreatePostgres(location.Target),
         _ => throw new ArgumentOutOfRangeException(nameof(location), location.Kind, "Unknown store kind."),
     };
 
     // ==== PostgreSQL plug-in point ====================================================================================
     // The farm store over the connection string after "postgres:"; a malformed one stops start-up naming the setting.
-    private static PostgresActivationStore CreatePostgres(string connectionString, ILoggerFactory loggerFactory)
+    private PostgresActivationStore CreatePostgres(string connectionString)
     {
         try
         {
-            return new PostgresActivationStore(connectionString, loggerFactory);
+            return new PostgresActivationStore(
+                new PostgresStoreOptions { ConnectionString = connectionString, NodeGoneAfter = nodeGoneAfter }, loggerFactory);
         }
         catch (ArgumentException ex)
         {
