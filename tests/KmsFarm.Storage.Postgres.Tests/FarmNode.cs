@@ -15,11 +15,13 @@ internal sealed class FarmNode : IAsyncDisposable
 {
     private readonly string _store;
     private readonly string _directory;
+    private readonly IReadOnlyList<string> _extraArgs;
     private WebApplication? _app;
 
-    private FarmNode(string store, string name)
+    private FarmNode(string store, string name, IReadOnlyList<string> extraArgs)
     {
         _store = store;
+        _extraArgs = extraArgs;
         Name = name;
         _directory = Path.Combine(Path.GetTempPath(), "kmsfarm-farm-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
@@ -29,14 +31,18 @@ internal sealed class FarmNode : IAsyncDisposable
 
     public IPEndPoint KmsEndPoint { get; private set; } = null!;
 
+    public IPEndPoint HttpEndPoint { get; private set; } = null!;
+
     public HttpClient Http { get; private set; } = null!;
 
     public FarmIdentity Identity => (_app ?? throw new InvalidOperationException("not running")).Services.GetRequiredService<NodeRuntime>().Identity;
 
     /// <param name="connectionString">Key=Value form; or give the whole <paramref name="store"/> value instead.</param>
-    public static async Task<FarmNode> StartAsync(string connectionString, string name, CancellationToken cancellationToken, string? store = null)
+    /// <param name="extraArgs">More command-line flags, e.g. a short heartbeat.</param>
+    public static async Task<FarmNode> StartAsync(
+        string connectionString, string name, CancellationToken cancellationToken, string? store = null, IReadOnlyList<string>? extraArgs = null)
     {
-        var node = new FarmNode(store ?? "postgres:" + connectionString, name);
+        var node = new FarmNode(store ?? "postgres:" + connectionString, name, extraArgs ?? []);
         try
         {
             await node.StartAsync(cancellationToken);
@@ -61,13 +67,15 @@ internal sealed class FarmNode : IAsyncDisposable
             "--store", _store,
             "--node-name", Name,
             "--log-level", "Warning",
+            .. _extraArgs,
         ];
         var app = NodeApplication.Create(args, contentRoot: _directory);
         await app.StartAsync(cancellationToken);
         _app = app;
         var endpoints = app.Services.GetRequiredService<NodeEndpoints>();
         KmsEndPoint = endpoints.KmsEndPoints.Single();
-        Http = new HttpClient { BaseAddress = new Uri($"http://{endpoints.HttpEndPoint}") };
+        HttpEndPoint = endpoints.HttpEndPoint!;
+        Http = new HttpClient { BaseAddress = new Uri($"http://{HttpEndPoint}") };
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -88,6 +96,10 @@ internal sealed class FarmNode : IAsyncDisposable
         var request = KmsRequestFactory.Create(product, cmid, workstation, KmsProtocolVersion.V6, DateTime.UtcNow);
         return await client.ActivateAsync(KmsProtocolVersion.V6, request, cancellationToken);
     }
+
+    /// <summary>This node's <c>GET /api/nodes</c>.</summary>
+    public async Task<IReadOnlyList<ListedNode>> ListNodesAsync(CancellationToken cancellationToken) =>
+        await ListedNode.GetAsync(Http, cancellationToken);
 
     public async Task<HttpStatusCode> ReadyAsync(CancellationToken cancellationToken) =>
         (await Http.GetAsync("/healthz/ready", cancellationToken)).StatusCode;
