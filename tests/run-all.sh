@@ -18,4 +18,19 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 dotnet build KmsFarm.sln -c Release --nologo -v quiet
-dotnet test KmsFarm.sln -c Release --no-build --nologo "$@"
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test KmsFarm.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line over every test assembly: "N passed, N failed, N skipped".
+sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log" |
+  awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}'
+if grep -q 'No test is available' "$log"; then
+  echo "a test project ran no test" >&2
+  status=1
+fi
+exit "$status"

@@ -15,9 +15,11 @@ namespace KmsFarm.Storage.Sqlite;
 /// transaction, and if that fails the ledger is reloaded from the file, so memory never runs ahead of disk.
 /// Reads use pooled read-only connections and never wait for writers (WAL).
 /// </remarks>
-public sealed partial class SqliteActivationStore : IActivationStore
+public sealed partial class SqliteActivationStore : IActivationStore, INodeRegistry
 {
     private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _nodeGoneAfter;
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
     private readonly int _busyTimeoutMs;
@@ -31,11 +33,20 @@ public sealed partial class SqliteActivationStore : IActivationStore
     private volatile bool _disposed;
 
     public SqliteActivationStore(SqliteStoreOptions options, ILogger logger)
+        : this(options, logger, TimeProvider.System)
+    {
+    }
+
+    /// <param name="timeProvider">The clock of the node registry's heartbeats (activation times come from the caller).</param>
+    public SqliteActivationStore(SqliteStoreOptions options, ILogger logger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         options.Validate();
         _logger = logger;
+        _timeProvider = timeProvider;
+        _nodeGoneAfter = options.NodeGoneAfter;
         Path = System.IO.Path.GetFullPath(options.Path);
         _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
         var builder = new SqliteConnectionStringBuilder

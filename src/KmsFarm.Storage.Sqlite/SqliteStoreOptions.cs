@@ -9,6 +9,8 @@ public sealed class SqliteStoreOptions
 
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 
+    public static readonly TimeSpan DefaultNodeGoneAfter = TimeSpan.FromSeconds(30);
+
     /// <summary>The database file (created with its directory if missing). Default <c>kmsfarm.db</c> in the working
     /// directory. Its <c>-wal</c> and <c>-shm</c> companions live beside it.</summary>
     public string Path { get; set; } = DefaultPath;
@@ -17,6 +19,9 @@ public sealed class SqliteStoreOptions
     /// Only another process (a backup, the sqlite3 shell) can hold one: inside the node all writes go through one
     /// connection.</summary>
     public TimeSpan BusyTimeout { get; set; } = DefaultBusyTimeout;
+
+    /// <summary>A node whose last heartbeat is older than this is listed as gone. Default 30 s.</summary>
+    public TimeSpan NodeGoneAfter { get; set; } = DefaultNodeGoneAfter;
 
     internal void Validate()
     {
@@ -29,6 +34,12 @@ public sealed class SqliteStoreOptions
         {
             throw new ArgumentOutOfRangeException(
                 nameof(BusyTimeout), BusyTimeout, $"{SectionName}:{nameof(BusyTimeout)} must be between 0 and 10 minutes.");
+        }
+
+        if (NodeGoneAfter <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(NodeGoneAfter), NodeGoneAfter, $"{SectionName}:{nameof(NodeGoneAfter)} must be above 0.");
         }
     }
 }

@@ -26,6 +26,12 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--activation-interval", "5" }, "(--activation-interval)")]
     [InlineData(new[] { "--renewal-interval", "99999" }, "KmsFarm:Activation:RenewalIntervalMinutes")]
     [InlineData(new[] { "--host-build", "1234" }, "KmsFarm:Node:HostBuild (--host-build)")]
+    [InlineData(new[] { "--heartbeat-interval", "0" }, "KmsFarm:Node:HeartbeatInterval (--heartbeat-interval)")]
+    [InlineData(new[] { "--heartbeat-interval", "00:00:00.050" }, "KmsFarm:Node:HeartbeatInterval (--heartbeat-interval)")]
+    [InlineData(new[] { "--heartbeat-interval", "601" }, "KmsFarm:Node:HeartbeatInterval (--heartbeat-interval)")]
+    [InlineData(new[] { "--heartbeat-interval", "often" }, "KmsFarm:Node")]
+    [InlineData(new[] { "--heartbeat-interval", "10", "--node-gone-after", "10" }, "KmsFarm:Node:GoneAfter (--node-gone-after)")]
+    [InlineData(new[] { "--node-gone-after", "5" }, "KmsFarm:Node:HeartbeatInterval (00:00:10)")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));
@@ -68,6 +74,8 @@ public sealed class ConfigurationTests
         Assert.Empty(NodeOptionsValidator.Check(new KmsListenerOptions()));
         Assert.Empty(NodeOptionsValidator.Check(new AccessControlOptions()));
         Assert.Empty(NodeOptionsValidator.Check(new StoreOptions()));
+        Assert.Empty(NodeOptionsValidator.Check(new NodeOptions()));
+        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)), (new NodeOptions().HeartbeatInterval, new NodeOptions().GoneAfter));
         Assert.Equal(["0.0.0.0:1688", "[::]:1688"], new KmsListenerOptions().EffectiveKmsEndpoints);
         Assert.Equal("127.0.0.1:8688", new KmsListenerOptions().HttpEndpoint);
         Assert.Equal("sqlite:kmsfarm.db", new StoreOptions().Location);

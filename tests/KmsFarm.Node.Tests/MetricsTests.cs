@@ -52,6 +52,15 @@ public sealed class MetricsTests
             Assert.Equal(0, await refused.ReadUntilClosedAsync(ct));
         }
 
+        // The connection's duration is recorded when the server sees the close, which happens after the client's
+        // Dispose returns: wait for it (bounded) instead of racing the server.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!measurements.Any(m => m.Name == "kms.rpc.connection.duration"))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the server never recorded the closed connection");
+            await Task.Delay(10, ct);
+        }
+
         var request = Assert.Single(measurements, m => m.Name == "kms.activation.requests" && (int)m.Tags["kms.protocol.version"]! == 5
             && (string)m.Tags["kms.result"]! == "activated");
         Assert.Equal("{request}", request.Unit);

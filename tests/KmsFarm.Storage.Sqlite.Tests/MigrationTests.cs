@@ -11,6 +11,7 @@ public sealed class MigrationTests : StoreTestBase
         Assert.Equal(Enumerable.Range(1, versions.Length), versions);
         Assert.Equal(versions[^1], SqliteActivationStore.LatestSchemaVersion);
         Assert.Equal("0001_initial", SqliteMigrator.Migrations[0].Name);
+        Assert.Equal("0002_node", SqliteMigrator.Migrations[1].Name);
     }
 
     [Fact]
@@ -31,7 +32,7 @@ public sealed class MigrationTests : StoreTestBase
         }
 
         Assert.Superset(
-            new HashSet<string> { "schema_migrations", "farm_identity", "farm_csvlk", "ledger", "ledger_entry", "client", "activation_history" },
+            new HashSet<string> { "schema_migrations", "farm_identity", "farm_csvlk", "ledger", "ledger_entry", "client", "activation_history", "node" },
             tables.ToHashSet());
         Assert.Equal(SqliteActivationStore.LatestSchemaVersion, Scalar(raw, "SELECT max(version) FROM schema_migrations"));
         Assert.Equal(SqliteActivationStore.LatestSchemaVersion, Scalar(raw, "SELECT count(*) FROM schema_migrations"));

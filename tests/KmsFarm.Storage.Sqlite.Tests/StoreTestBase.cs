@@ -26,9 +26,12 @@ public abstract class StoreTestBase : IAsyncDisposable
 
     protected string DatabasePath { get; }
 
-    protected SqliteActivationStore Create(string? path = null)
+    protected SqliteActivationStore Create(string? path = null) =>
+        Track(new SqliteActivationStore(new SqliteStoreOptions { Path = path ?? DatabasePath }, NullLogger.Instance));
+
+    /// <summary>Disposes <paramref name="store"/> after the test.</summary>
+    protected SqliteActivationStore Track(SqliteActivationStore store)
     {
-        var store = new SqliteActivationStore(new SqliteStoreOptions { Path = path ?? DatabasePath }, NullLogger.Instance);
         _stores.Add(store);
         return store;
     }

@@ -24,6 +24,8 @@ public static class CommandLineFlags
         ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
         ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
         ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
+        ["--heartbeat-interval"] = new("KmsFarm:Node:HeartbeatInterval", false, "seconds (or hh:mm:ss.fff) between node-registry heartbeats (default 10)"),
+        ["--node-gone-after"] = new("KmsFarm:Node:GoneAfter", false, "seconds (or hh:mm:ss) without a heartbeat before a node is listed as gone (default 30)"),
         ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
     };
 
@@ -60,7 +62,7 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if (name == "--idle-timeout" && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
+            if ((name is "--idle-timeout" or "--heartbeat-interval" or "--node-gone-after") && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
             }

@@ -82,6 +82,16 @@ public sealed class NodeOptionsValidator :
         {
             yield return $"{NodeOptions.SectionName}:CatalogPath (--catalog) '{path}' does not exist.";
         }
+
+        if (options.HeartbeatInterval < NodeOptions.MinHeartbeatInterval || options.HeartbeatInterval > NodeOptions.MaxHeartbeatInterval)
+        {
+            yield return $"{NodeOptions.SectionName}:HeartbeatInterval (--heartbeat-interval) is {T(options.HeartbeatInterval)}; expected 100 ms to 10 minutes.";
+        }
+        else if (options.GoneAfter <= options.HeartbeatInterval || options.GoneAfter > TimeSpan.FromDays(1))
+        {
+            yield return $"{NodeOptions.SectionName}:GoneAfter (--node-gone-after) is {T(options.GoneAfter)}; expected longer than " +
+                $"{NodeOptions.SectionName}:HeartbeatInterval ({T(options.HeartbeatInterval)}) and at most 1 day.";
+        }
     }
 
     private static IEnumerable<string> CheckList(IReadOnlyList<string> entries, string key, string flag)
@@ -102,4 +112,6 @@ public sealed class NodeOptionsValidator :
     }
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string T(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
 }

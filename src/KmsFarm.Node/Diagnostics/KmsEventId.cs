@@ -26,4 +26,10 @@ public static class KmsEventId
     // The store implementations log in the 4000 range themselves; the host's view of the store sits with start-up.
     public const int StoreOpened = 5003;
     public const int StoreDisposeFailed = 5004;
+
+    // The node registry (membership for the status API; never needed to serve).
+    public const int NodeRegistered = 5005;
+    public const int NodeRegistrationFailed = 5006;
+    public const int NodeHeartbeatFailed = 5007;
+    public const int NodeRegistryMissing = 5008;
 }

@@ -18,6 +18,7 @@ public static class NodeApplication
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapKmsFarmHealth();
+        app.MapKmsFarmApi();
         return app;
     }
 

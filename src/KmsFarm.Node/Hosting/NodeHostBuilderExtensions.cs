@@ -42,11 +42,13 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton(sp => AccessListFactory.Create(sp.GetRequiredService<IOptions<AccessControlOptions>>().Value));
         services.AddSingleton<NodeRuntime>();
         services.AddSingleton<ActivationServiceBuilder>();
-        services.AddSingleton<IActivationStoreFactory, StoreFactory>();
+        services.AddSingleton<IActivationStoreFactory>(sp => new StoreFactory(
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<NodeOptions>>().Value.GoneAfter, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
         services.AddHostedService<NodeStartupService>();
         services.AddHostedService<EffectiveOptionsLogger>();
+        services.AddHostedService<NodeRegistrationService>();
 
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = CreateBoundListenSocket);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

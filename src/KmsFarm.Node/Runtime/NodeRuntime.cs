@@ -22,6 +22,9 @@ public sealed class NodeRuntime
     /// <summary>Store of the loaded runtime, or null before start-up finished (for /healthz/ready).</summary>
     public IActivationStore? StoreOrNull => _loaded?.Store;
 
+    /// <summary>The store's node registry once loaded; null before start-up finished or when the store keeps none.</summary>
+    public INodeRegistry? RegistryOrNull => _loaded?.Store as INodeRegistry;
+
     private Loaded Current => _loaded ?? throw new InvalidOperationException("The node has not finished starting.");
 
     internal void Load(IActivationStore store, FarmIdentity identity, ActivationService service, RpcServerOptions rpcOptions) =>

@@ -1,24 +1,42 @@
 using KmsFarm.Activation;
+using KmsFarm.Node.Configuration;
+using KmsFarm.Storage.Postgres;
 using KmsFarm.Storage.Sqlite;
 
 namespace KmsFarm.Node.Storage;
 
 /// <summary>The one place that maps a store scheme to an implementation.</summary>
-public sealed class StoreFactory(ILoggerFactory loggerFactory) : IActivationStoreFactory
+/// <param name="nodeGoneAfter">The node registry's "gone" threshold (<c>KmsFarm:Node:GoneAfter</c>).</param>
+/// <param name="timeProvider">The SQLite registry's heartbeat clock (PostgreSQL uses the database clock).</param>
+public sealed class StoreFactory(ILoggerFactory loggerFactory, TimeSpan nodeGoneAfter, TimeProvider timeProvider) : IActivationStoreFactory
 {
+    public StoreFactory(ILoggerFactory loggerFactory)
+        : this(loggerFactory, NodeOptions.DefaultGoneAfter, TimeProvider.System)
+    {
+    }
+
     public IActivationStore Create(StoreLocation location) => location.Kind switch
     {
-        StoreKind.Sqlite => new SqliteActivationStore(new SqliteStoreOptions { Path = location.Target }, loggerFactory.CreateLogger<SqliteActivationStore>()),
+        StoreKind.Sqlite => new SqliteActivationStore(
+            new SqliteStoreOptions { Path = location.Target, NodeGoneAfter = nodeGoneAfter },
+            loggerFactory.CreateLogger<SqliteActivationStore>(),
+            timeProvider),
         StoreKind.Postgres => CreatePostgres(location.Target),
         _ => throw new ArgumentOutOfRangeException(nameof(location), location.Kind, "Unknown store kind."),
     };
 
     // ==== PostgreSQL plug-in point ====================================================================================
-    // The PostgreSQL store (src/KmsFarm.Storage.Postgres) plugs in here: construct PostgresActivationStore from the
-    // connection string (everything after "postgres:"). Until then a postgres: store stops start-up with this message.
-    private static IActivationStore CreatePostgres(string connectionString)
+    // The farm store over the connection string after "postgres:"; a malformed one stops start-up naming the setting.
+    private PostgresActivationStore CreatePostgres(string connectionString)
     {
-        _ = connectionString;
-        throw new NotSupportedException("KmsFarm:Store:Location (--store) postgres: is not available in this build yet; use sqlite:PATH.");
+        try
+        {
+            return new PostgresActivationStore(
+                new PostgresStoreOptions { ConnectionString = connectionString, NodeGoneAfter = nodeGoneAfter }, loggerFactory);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new NodeConfigurationException($"KmsFarm:Store:Location (--store) postgres: {ex.Message}", ex);
+        }
     }
 }

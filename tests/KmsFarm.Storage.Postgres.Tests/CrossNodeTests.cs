@@ -1,0 +1,173 @@
+using KmsFarm.Activation;
+using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
+using static KmsFarm.Storage.Postgres.Tests.Attempts;
+
+namespace KmsFarm.Storage.Postgres.Tests;
+
+/// <summary>Several store instances over one database are several nodes: a group's cache is serialized across them.</summary>
+[Trait("Category", "Cluster")]
+public sealed class CrossNodeTests(PostgresFixture postgres)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData(40)]
+    [InlineData(70)]
+    public async Task Three_nodes_applying_concurrently_report_each_count_once(int distinct)
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => OpenAsync(db)));
+        try
+        {
+            // Each node runs many ApplyAsync calls at once, in batches of 1 to 3 distinct CMIDs.
+            var cmids = Cmids(distinct);
+            var batches = cmids.Chunk(1 + (distinct % 3)).Select((chunk, i) => (Node: nodes[i % 3], Chunk: chunk)).ToArray();
+            var results = await Task.WhenAll(batches.Select(async b =>
+                await b.Node.ApplyAsync(ProductGroup.Windows, [.. b.Chunk.Select(c => For(c))], T0, Ct)));
+            var outcomes = results.SelectMany(r => r).ToArray();
+
+            const int Capacity = 50;
+            int top = Math.Min(distinct, Capacity);
+            Assert.All(outcomes, o => Assert.True(o.IsNewClient));
+            Assert.Equal([.. Enumerable.Range(1, top), .. Enumerable.Repeat(Capacity, distinct - top)], outcomes.Select(o => o.CurrentCount).Order());
+            foreach (var node in nodes)
+            {
+                Assert.Equal(top, (await node.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Count);
+            }
+
+            // The history, in commit order, is the single serialized order: one genuine host replaying it says the same.
+            var history = await HistoryInOrderAsync(db);
+            Assert.Equal(distinct, history.Count);
+            Assert.Equal(Replay(history, T0), history.Select(h => h.Count!.Value));
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Mixed_renewals_across_nodes_match_one_host_replaying_the_commit_order()
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        var nodes = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => OpenAsync(db)));
+        try
+        {
+            // 30 machines asking 4 times each, through random nodes, N_Policy 5 (capacity 10): heavy eviction and renewal.
+            var cmids = Cmids(30);
+            var random = new Random(1688);
+            var requests = Enumerable.Range(0, 120).Select(i => (Node: nodes[random.Next(3)], Cmid: cmids[i % 30], Machine: $"req-{i}")).ToArray();
+            var answers = await Task.WhenAll(requests.Select(async r =>
+                (r.Machine, (await r.Node.ApplyAsync(ProductGroup.Windows, [For(r.Cmid, nPolicy: 5, machine: r.Machine)], T0, Ct))[0].CurrentCount)));
+
+            var history = await HistoryInOrderAsync(db);
+            Assert.Equal(120, history.Count);
+            Assert.Equal(Replay(history, T0), history.Select(h => h.Count!.Value));
+
+            // What each client was told is what the history recorded for it.
+            var recorded = history.ToDictionary(h => h.Machine, h => h.Count!.Value);
+            Assert.All(answers, a => Assert.Equal(recorded[a.Machine], a.CurrentCount));
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Two_nodes_taking_turns_count_30_clients_in_order()
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        await using var a = await OpenAsync(db);
+        await using var b = await OpenAsync(db);
+        var counts = new List<int>();
+        var cmids = Cmids(30);
+        for (int i = 0; i < cmids.Length; i++)
+        {
+            counts.Add(await (i % 2 == 0 ? a : b).ApplyOneAsync(cmids[i]));
+        }
+
+        Assert.Equal(Enumerable.Range(1, 30), counts);
+        Assert.Equal(30, (await a.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Count);
+        Assert.Equal(30, (await b.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Count);
+
+        // Renewals through the other node than the first visit do not add.
+        Assert.Equal(30, await b.ApplyOneAsync(cmids[0]));
+        Assert.Equal(30, await a.ApplyOneAsync(cmids[1]));
+    }
+
+    [Fact]
+    public async Task A_node_whose_copy_is_stale_reloads_it_under_the_lock()
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        await using var a = await OpenAsync(db);
+        await using var b = await OpenAsync(db);
+        var c = Cmids(12);
+
+        // a caches the cache at some version; b then evicts two of a's clients (capacity 10).
+        foreach (var cmid in c[..10])
+        {
+            await a.ApplyOneAsync(cmid, nPolicy: 5);
+        }
+
+        Assert.Equal(10, await b.ApplyOneAsync(c[10], nPolicy: 5));
+        Assert.Equal(10, await b.ApplyOneAsync(c[11], nPolicy: 5));
+
+        // For a, c[0] must now be new (evicted by b), which only a reload can tell.
+        var outcome = (await a.ApplyAsync(ProductGroup.Windows, [For(c[0], nPolicy: 5)], T0, Ct))[0];
+        Assert.Equal(new LedgerOutcome(10, true), outcome);
+        Assert.DoesNotContain(c[2], (await b.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
+    }
+
+    [Fact]
+    public async Task A_node_keeps_its_copy_while_no_other_node_writes()
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        var log = new ListLoggerFactory();
+        await using var a = new PostgresActivationStore(db, log);
+        await a.InitializeAsync(Ct);
+        await using var b = await OpenAsync(db);
+        foreach (var cmid in Cmids(5))
+        {
+            await a.ApplyOneAsync(cmid);
+        }
+
+        Assert.Equal(1, log.Events.Count(e => e == "LedgerLoaded"));
+        Assert.Equal(6, await b.ApplyOneAsync(Guid.NewGuid()));
+        Assert.Equal(7, await a.ApplyOneAsync(Guid.NewGuid()));
+        Assert.Equal(2, log.Events.Count(e => e == "LedgerLoaded"));
+    }
+
+    [Fact]
+    public async Task A_node_stuck_holding_the_lock_makes_the_others_refuse_not_wait_forever()
+    {
+        string db = await postgres.CreateDatabaseAsync(Ct);
+        await using var store = new PostgresActivationStore(new PostgresStoreOptions { ConnectionString = db, LockTimeout = TimeSpan.FromMilliseconds(300) });
+        await store.InitializeAsync(Ct);
+        Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid()));
+
+        await using (var stuck = new Npgsql.NpgsqlConnection(db))
+        {
+            await stuck.OpenAsync(Ct);
+            await using var transaction = await stuck.BeginTransactionAsync(Ct);
+            await using var take = new Npgsql.NpgsqlCommand("SELECT 1 FROM ledger_group WHERE group_id = 0 FOR UPDATE", stuck, transaction);
+            await take.ExecuteNonQueryAsync(Ct);
+
+            var ex = await Assert.ThrowsAsync<Npgsql.PostgresException>(async () => await store.ApplyOneAsync(Guid.NewGuid()));
+            Assert.Equal("55P03", ex.SqlState); // lock_not_available
+
+            // Other groups are not held up.
+            Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid(), nPolicy: 5, group: ProductGroup.Office2010));
+        }
+
+        Assert.Equal(2, await store.ApplyOneAsync(Guid.NewGuid()));
+        Assert.Equal(2, (await HistoryInOrderAsync(db)).Count(h => h.RequiredClientCount == 25));
+    }
+}
