@@ -30,7 +30,7 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         _options = options;
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<PostgresActivationStore>();
-        var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString.Normalize(options.ConnectionString));
+        var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString.WithStoreDefaults(options.ConnectionString));
         builder.UseLoggerFactory(loggerFactory);
         _dataSource = builder.Build();
         _groups = Enum.GetValues<ProductGroup>().Select(_ => new GroupSlot()).ToArray();
