@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
 using Npgsql;
@@ -11,14 +13,20 @@ public sealed partial class PostgresActivationStore
         """;
 
     // Round trip 1: open the transaction, bound its waits, take the group's row lock (this is where nodes queue behind each other), and in
-    // the same trip read the cache entries unless the version under the lock equals the one this node last wrote.
-    private const string LockGroupSql = "SELECT capacity, version, last_seq FROM ledger_group WHERE group_id = $1 FOR UPDATE";
+    // the same trip, unless the version under the lock equals the one this node last wrote, read the cache entries written after this
+    // node's copy (seq > its last_seq; with no copy, $3 = -1 reads them all).
+    private const string LockGroupSql = """
+        SELECT capacity, version, last_seq, entry_count, fingerprint FROM ledger_group WHERE group_id = $1 FOR UPDATE
+        """;
 
     private const string LoadEntriesSql = """
         SELECT cmid, last_seen FROM ledger_entry
-        WHERE group_id = $1 AND (SELECT version FROM ledger_group WHERE group_id = $1) <> $2
+        WHERE group_id = $1 AND seq > $3 AND (SELECT version FROM ledger_group WHERE group_id = $1) <> $2
         ORDER BY seq
         """;
+
+    // Only when the copy brought up to date does not match the row's count and fingerprint: a third round trip, still under the lock.
+    private const string LoadAllEntriesSql = "SELECT cmid, last_seen FROM ledger_entry WHERE group_id = $1 ORDER BY seq";
 
     // Round trip 2: write what changed, append history, COMMIT.
     private const string DeleteEntriesSql = "DELETE FROM ledger_entry WHERE group_id = $1 AND cmid = ANY($2::uuid[])";
@@ -29,7 +37,9 @@ public sealed partial class PostgresActivationStore
         ON CONFLICT (group_id, cmid) DO UPDATE SET last_seen = excluded.last_seen, seq = excluded.seq
         """;
 
-    private const string UpdateGroupSql = "UPDATE ledger_group SET capacity = $2, version = $3, last_seq = $4 WHERE group_id = $1";
+    private const string UpdateGroupSql = """
+        UPDATE ledger_group SET capacity = $2, version = $3, last_seq = $4, entry_count = $5, fingerprint = $6 WHERE group_id = $1
+        """;
 
     private const string UpsertClientsSql = """
         INSERT INTO client (group_id, cmid, machine_name, application_id, sku_id, kms_counted_id, license_status, is_client_vm,
@@ -76,8 +86,18 @@ public sealed partial class PostgresActivationStore
         try
         {
             connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            var (ledger, version, lastSeq) = await LockAndLoadAsync(connection, slot, group, cancellationToken).ConfigureAwait(false);
+            var (ledger, version, lastSeq, fingerprint) = await LockAndLoadAsync(connection, slot, group, cancellationToken).ConfigureAwait(false);
             slot.Ledger = null; // Until COMMIT succeeds the copy may hold uncommitted changes.
+
+            var attemptIds = new HashSet<Guid>(attempts.Count);
+            var presentBefore = new HashSet<Guid>();
+            foreach (var attempt in attempts)
+            {
+                if (attemptIds.Add(attempt.ClientMachineId) && ledger.Contains(attempt.ClientMachineId))
+                {
+                    presentBefore.Add(attempt.ClientMachineId);
+                }
+            }
 
             var changes = new LedgerChanges();
             var outcomes = new LedgerOutcome[attempts.Count];
@@ -86,13 +106,34 @@ public sealed partial class PostgresActivationStore
                 outcomes[i] = ledger.Apply(attempts[i].ClientMachineId, attempts[i].RequiredClientCount, now, changes);
             }
 
-            await using (var batch = BuildWriteBatch(connection, group, attempts, outcomes, changes, ledger, version + 1, lastSeq, now))
+            // The fingerprint follows the set of CMIDs: flip in every CMID that joined and every one that left. Only attempts add
+            // entries, so a removed CMID that no attempt named was in the cache before.
+            foreach (var entry in changes.Upserted)
+            {
+                if (!presentBefore.Contains(entry.ClientMachineId))
+                {
+                    fingerprint ^= CmidHash(entry.ClientMachineId);
+                }
+            }
+
+            foreach (var id in changes.RemovedIds)
+            {
+                if (!attemptIds.Contains(id) || presentBefore.Contains(id))
+                {
+                    fingerprint ^= CmidHash(id);
+                }
+            }
+
+            long newLastSeq = lastSeq + attempts.Count;
+            await using (var batch = BuildWriteBatch(connection, group, attempts, outcomes, changes, ledger, version + 1, lastSeq, fingerprint, now))
             {
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             slot.Ledger = ledger;
             slot.Version = version + 1;
+            slot.LastSeq = newLastSeq;
+            slot.Fingerprint = fingerprint;
             return outcomes;
         }
         catch (Exception ex)
@@ -138,49 +179,161 @@ public sealed partial class PostgresActivationStore
         return new LedgerSnapshot(group, capacity, entries);
     }
 
-    private async Task<(ProductGroupLedger Ledger, long Version, long LastSeq)> LockAndLoadAsync(
+    /// <summary>Locks the group row and returns this node's copy of the cache brought up to the row's version, with the row's
+    /// version, last_seq and the copy's fingerprint. A stale copy is brought up to date from the entries written since it (seq
+    /// greater than its last_seq): each moves to the back, in seq order; then entries removed by other nodes (evictions and
+    /// expiries, which leave no seq) are dropped from the front until the count matches the row's. The copy is used only if
+    /// its count and fingerprint then equal the row's; otherwise the whole cache is read again.</summary>
+    private async Task<(ProductGroupLedger Ledger, long Version, long LastSeq, long Fingerprint)> LockAndLoadAsync(
         NpgsqlConnection connection, GroupSlot slot, ProductGroup group, CancellationToken cancellationToken)
     {
-        long cachedVersion = slot.Ledger is null ? -1 : slot.Version;
-        await using var batch = new NpgsqlBatch(connection)
+        var cached = slot.Ledger;
+        long cachedVersion = cached is null ? -1 : slot.Version;
+        long cachedLastSeq = cached is null ? -1 : slot.LastSeq;
+        int capacity, rowCount;
+        long version, lastSeq, rowFingerprint;
+        var entries = new List<LedgerEntry>();
+        await using (var batch = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
                 new("BEGIN"),
                 Command(TransactionTimeoutsSql, _lockTimeoutSetting),
                 Command(LockGroupSql, (short)group),
-                Command(LoadEntriesSql, (short)group, cachedVersion),
+                Command(LoadEntriesSql, (short)group, cachedVersion, cachedLastSeq),
             },
-        };
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        })
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            throw new InvalidOperationException($"The ledger row of {group} is missing; was the schema initialized?");
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException($"The ledger row of {group} is missing; was the schema initialized?");
+            }
+
+            capacity = reader.GetInt32(0);
+            version = reader.GetInt64(1);
+            lastSeq = reader.GetInt64(2);
+            rowCount = reader.GetInt32(3);
+            rowFingerprint = reader.GetInt64(4);
+            await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(new LedgerEntry(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+            }
         }
 
-        int capacity = reader.GetInt32(0);
-        long version = reader.GetInt64(1);
-        long lastSeq = reader.GetInt64(2);
-        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-        if (slot.Ledger is not null && version == cachedVersion)
+        if (cached is not null && version == cachedVersion)
         {
-            return (slot.Ledger, version, lastSeq);
+            if (cached.Count == rowCount && slot.Fingerprint == rowFingerprint)
+            {
+                return (cached, version, lastSeq, slot.Fingerprint);
+            }
+        }
+        else if (cached is null)
+        {
+            Interlocked.Increment(ref _fullReloads);
+            PostgresStoreLog.LedgerLoaded(_logger, group.ToString(), version, entries.Count, capacity);
+            return (new ProductGroupLedger(group, capacity, entries), version, lastSeq, Fingerprint(entries));
+        }
+        else if (TryCatchUp(cached, slot.Fingerprint, entries, rowCount, rowFingerprint) is { } caughtUp)
+        {
+            Interlocked.Increment(ref _incrementalRefreshes);
+            PostgresStoreLog.LedgerLoaded(_logger, group.ToString(), version, caughtUp.Count, capacity);
+            return (new ProductGroupLedger(group, capacity, caughtUp), version, lastSeq, rowFingerprint);
         }
 
-        var entries = new List<LedgerEntry>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        // The copy does not match the row: read the whole cache, still under the lock. The row's fingerprint is not trusted
+        // either; the one written next is computed from the entries read here.
+        Interlocked.Increment(ref _refreshFallbacks);
+        PostgresStoreLog.LedgerRefreshMismatch(_logger, group.ToString(), version);
+        entries.Clear();
+        await using (var command = new NpgsqlCommand(LoadAllEntriesSql, connection) { Parameters = { new() { Value = (short)group } } })
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            entries.Add(new LedgerEntry(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(new LedgerEntry(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1)));
+            }
         }
 
+        Interlocked.Increment(ref _fullReloads);
         PostgresStoreLog.LedgerLoaded(_logger, group.ToString(), version, entries.Count, capacity);
-        return (new ProductGroupLedger(group, capacity, entries), version, lastSeq);
+        return (new ProductGroupLedger(group, capacity, entries), version, lastSeq, Fingerprint(entries));
+    }
+
+    /// <summary>The copy's entries after the entries written since it (<paramref name="written"/>, in seq order) and the removals
+    /// others made, oldest first; or null when the result's count or fingerprint differs from the row's.</summary>
+    private static List<LedgerEntry>? TryCatchUp(
+        ProductGroupLedger cached, long cachedFingerprint, List<LedgerEntry> written, int rowCount, long rowFingerprint)
+    {
+        long fingerprint = cachedFingerprint;
+        var writtenIds = new HashSet<Guid>(written.Count);
+        foreach (var entry in written)
+        {
+            writtenIds.Add(entry.ClientMachineId);
+            if (!cached.Contains(entry.ClientMachineId))
+            {
+                fingerprint ^= CmidHash(entry.ClientMachineId);
+            }
+        }
+
+        var merged = new List<LedgerEntry>(cached.Count + written.Count);
+        foreach (var entry in cached.ToSnapshot().Entries)
+        {
+            if (!writtenIds.Contains(entry.ClientMachineId))
+            {
+                merged.Add(entry);
+            }
+        }
+
+        merged.AddRange(written);
+        int trim = merged.Count - rowCount;
+        if (trim < 0)
+        {
+            return null;
+        }
+
+        for (int i = 0; i < trim; i++)
+        {
+            fingerprint ^= CmidHash(merged[i].ClientMachineId);
+        }
+
+        if (fingerprint != rowFingerprint)
+        {
+            return null;
+        }
+
+        merged.RemoveRange(0, trim);
+        return merged;
+    }
+
+    private static long Fingerprint(IEnumerable<LedgerEntry> entries)
+    {
+        long fingerprint = 0;
+        foreach (var entry in entries)
+        {
+            fingerprint ^= CmidHash(entry.ClientMachineId);
+        }
+
+        return fingerprint;
+    }
+
+    /// <summary>The 64-bit hash of a CMID in the fingerprint: the first 8 bytes of SHA-256 over its 16 RFC 4122 (big-endian)
+    /// bytes, read big-endian; migration 0002 computes the same in SQL.</summary>
+    internal static long CmidHash(Guid clientMachineId)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        clientMachineId.TryWriteBytes(bytes, bigEndian: true, out _);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes, hash);
+        return BinaryPrimitives.ReadInt64BigEndian(hash);
     }
 
     private static NpgsqlBatch BuildWriteBatch(
         NpgsqlConnection connection, ProductGroup group, IReadOnlyList<ActivationAttempt> attempts, LedgerOutcome[] outcomes,
-        LedgerChanges changes, ProductGroupLedger ledger, long newVersion, long lastSeq, DateTimeOffset now)
+        LedgerChanges changes, ProductGroupLedger ledger, long newVersion, long lastSeq, long fingerprint,
+        DateTimeOffset now)
     {
         short groupId = (short)group;
         var batch = new NpgsqlBatch(connection);
@@ -205,7 +358,7 @@ public sealed partial class PostgresActivationStore
                 upserted.Select(e => lastSeq + 1 + lastTouch[e.ClientMachineId]).ToArray()));
         }
 
-        batch.BatchCommands.Add(Command(UpdateGroupSql, groupId, ledger.Capacity, newVersion, lastSeq + attempts.Count));
+        batch.BatchCommands.Add(Command(UpdateGroupSql, groupId, ledger.Capacity, newVersion, lastSeq + attempts.Count, ledger.Count, fingerprint));
         batch.BatchCommands.Add(BuildClientUpsert(groupId, attempts, now));
         batch.BatchCommands.Add(BuildHistoryInsert(attempts.Select((a, i) => a.Record with { Group = group, CurrentCount = outcomes[i].CurrentCount, Result = 0 })));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));

@@ -22,6 +22,9 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
     private readonly ILogger _logger;
     private readonly GroupSlot[] _groups;
     private readonly string _lockTimeoutSetting;
+    private long _fullReloads;
+    private long _incrementalRefreshes;
+    private long _refreshFallbacks;
 
     public PostgresActivationStore(PostgresStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -42,6 +45,15 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         : this(new PostgresStoreOptions { ConnectionString = connectionString }, loggerFactory)
     {
     }
+
+    /// <summary>How many times a batch read a group's whole cache (no copy, or the fallback below).</summary>
+    internal long FullReloads => Interlocked.Read(ref _fullReloads);
+
+    /// <summary>How many times a stale copy was brought up to date from only the entries written since it.</summary>
+    internal long IncrementalRefreshes => Interlocked.Read(ref _incrementalRefreshes);
+
+    /// <summary>How many times a copy, brought up to date or not, did not match the row's count and fingerprint.</summary>
+    internal long RefreshFallbacks => Interlocked.Read(ref _refreshFallbacks);
 
     /// <summary>The schema version of the database after <see cref="InitializeAsync"/>.</summary>
     public int SchemaVersion { get; private set; }
@@ -195,5 +207,11 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         public ProductGroupLedger? Ledger { get; set; }
 
         public long Version { get; set; } = -1;
+
+        /// <summary>The row's last_seq when <see cref="Ledger"/> was written: entries with a larger seq are newer than the copy.</summary>
+        public long LastSeq { get; set; } = -1;
+
+        /// <summary>The fingerprint of <see cref="Ledger"/>'s CMIDs (see migration 0002).</summary>
+        public long Fingerprint { get; set; }
     }
 }

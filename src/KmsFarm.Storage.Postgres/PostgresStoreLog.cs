@@ -26,4 +26,7 @@ internal static partial class PostgresStoreLog
 
     [LoggerMessage(4106, LogLevel.Warning, "PostgreSQL store is not ready")]
     public static partial void NotReady(ILogger logger, Exception exception);
+
+    [LoggerMessage(4107, LogLevel.Debug, "The {Group} ledger copy did not match the row at version {Version} after reading the entries written since; reloading it whole")]
+    public static partial void LedgerRefreshMismatch(ILogger logger, string group, long version);
 }

@@ -21,8 +21,8 @@ public sealed class SchemaAndIdentityTests(PostgresFixture postgres)
 
         await using var again = await OpenAsync(db);
         await again.InitializeAsync(Ct);
-        Assert.Equal(1, again.SchemaVersion);
-        Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM schema_migrations"));
+        Assert.Equal(PostgresMigrations.LatestVersion, again.SchemaVersion);
+        Assert.Equal((long)PostgresMigrations.LatestVersion, await ScalarAsync<long>(db, "SELECT count(*) FROM schema_migrations"));
         Assert.Equal(2, await again.ApplyOneAsync(Guid.NewGuid()));
     }
 
@@ -34,8 +34,8 @@ public sealed class SchemaAndIdentityTests(PostgresFixture postgres)
         try
         {
             await Task.WhenAll(stores.Select(s => s.InitializeAsync(Ct).AsTask()));
-            Assert.All(stores, s => Assert.Equal(1, s.SchemaVersion));
-            Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT count(*) FROM schema_migrations"));
+            Assert.All(stores, s => Assert.Equal(PostgresMigrations.LatestVersion, s.SchemaVersion));
+            Assert.Equal((long)PostgresMigrations.LatestVersion, await ScalarAsync<long>(db, "SELECT count(*) FROM schema_migrations"));
             Assert.Equal(3L, await ScalarAsync<long>(db, "SELECT count(*) FROM ledger_group"));
         }
         finally
