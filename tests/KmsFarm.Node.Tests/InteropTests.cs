@@ -3,6 +3,7 @@ using KmsFarm.Node.Runtime;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using KmsFarm.Protocol.Rpc;
+using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KmsFarm.Node.Tests;
@@ -23,7 +24,7 @@ public sealed class InteropTests
         var ct = TestContext.Current.CancellationToken;
         Assert.True(MatrixProducts.Count >= 20);
         Assert.Equal(3, MatrixProducts.Select(p => p.Group).Distinct().Count());
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         var identity = node.Services.GetRequiredService<NodeRuntime>().Identity;
         var farmEpids = identity.Csvlks.Select(c => c.Epid).ToHashSet(StringComparer.Ordinal);
 
@@ -57,7 +58,7 @@ public sealed class InteropTests
     public async Task Counts_reported_to_distinct_Windows_clients_climb_to_50_and_stop()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         var product = ClientCatalog.Default.FindByKmsId(new Guid("58e2134f-8e11-4d17-9cb2-91069c151148"));
         Assert.Equal(25u, product.RequiredClientCount);
         var counts = new List<uint>();
@@ -78,7 +79,7 @@ public sealed class InteropTests
     public async Task A_pre_NDR64_host_build_turns_NDR64_off()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(["--host-build", "7601"], cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(["--host-build", "7601"], cancellationToken: ct);
         Assert.Equal(7601, node.Services.GetRequiredService<NodeRuntime>().Identity.HostBuild);
         Assert.False(node.Services.GetRequiredService<NodeRuntime>().RpcOptions.Ndr64Enabled);
         await using var client = await KmsClientConnection.ConnectAsync("127.0.0.1", node.KmsEndPoint.Port, null, ct);
@@ -98,7 +99,7 @@ public sealed class InteropTests
     public async Task Configured_intervals_reach_the_client()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(["--activation-interval", "60", "--renewal-interval", "1440"], cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(["--activation-interval", "60", "--renewal-interval", "1440"], cancellationToken: ct);
         await using var client = await KmsClientConnection.ConnectAsync("127.0.0.1", node.KmsEndPoint.Port, null, ct);
         var product = ClientCatalog.Default.FindByKmsId(new Guid("58e2134f-8e11-4d17-9cb2-91069c151148"));
         var result = await client.ActivateAsync(

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using KmsFarm.Node.Diagnostics;
 using KmsFarm.Protocol.Kms;
+using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KmsFarm.Node.Tests;
@@ -42,7 +43,7 @@ public sealed class MetricsTests
         });
         listener.Start();
 
-        await using var node = await NodeHost.StartAsync(["--max-connections", "1"], cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(["--max-connections", "1"], cancellationToken: ct);
         Volatile.Write(ref scope, node.Services.GetRequiredService<IMeterFactory>());
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct))
         {

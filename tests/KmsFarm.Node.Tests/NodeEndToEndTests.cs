@@ -17,7 +17,7 @@ public sealed class NodeEndToEndTests
     public async Task Health_endpoints_answer()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         var live = await node.Http.GetAsync("/healthz/live", ct);
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         var ready = await node.Http.GetAsync("/healthz/ready", ct);
@@ -30,7 +30,7 @@ public sealed class NodeEndToEndTests
     public async Task Recorded_vlmcs_conversation_is_answered(string name)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         var recorded = RecordedVectors.Load(name).Connections[0];
         await using var connection = await RawKmsConnection.ConnectAsync(node.KmsEndPoint, ct);
         var messages = recorded.Messages;
@@ -89,7 +89,7 @@ public sealed class NodeEndToEndTests
     public async Task Denied_address_is_closed_without_a_byte()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(["--deny", "127.0.0.1/32"], cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(["--deny", "127.0.0.1/32"], cancellationToken: ct);
         await using var connection = await RawKmsConnection.ConnectAsync(node.KmsEndPoint, ct);
         await connection.SendAsync(RecordedVectors.Load("v6_win10pro_ndr32").Connections[0].Messages[0].Bytes, ct);
         Assert.Equal(0, await connection.ReadUntilClosedAsync(ct));
@@ -103,7 +103,7 @@ public sealed class NodeEndToEndTests
     public async Task Malformed_input_closes_only_that_connection(string kind)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         await using var healthy = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct);
 
         await using (var bad = await RawKmsConnection.ConnectAsync(node.KmsEndPoint, ct))
@@ -148,7 +148,7 @@ public sealed class NodeEndToEndTests
     public async Task Idle_connection_is_closed()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(["--idle-timeout", "1"], cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(["--idle-timeout", "1"], cancellationToken: ct);
         await using var idle = await RawKmsConnection.ConnectAsync(node.KmsEndPoint, ct);
         Assert.Equal(0, await idle.ReadUntilClosedAsync(ct));
     }
@@ -157,7 +157,7 @@ public sealed class NodeEndToEndTests
     public async Task Connection_over_the_cap_is_closed_at_once()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(["--max-connections", "1"], cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(["--max-connections", "1"], cancellationToken: ct);
         await using var first = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct);
         await using (var second = await RawKmsConnection.ConnectAsync(node.KmsEndPoint, ct))
         {
@@ -172,7 +172,7 @@ public sealed class NodeEndToEndTests
     public async Task Restart_keeps_counts_and_identity()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         KmsResponse? before = null;
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct))
         {
@@ -201,7 +201,7 @@ public sealed class NodeEndToEndTests
     public async Task Stopping_the_node_closes_idle_connections_and_keeps_what_was_committed()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var node = await NodeHost.StartAsync(cancellationToken: ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: ct);
         await using var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct);
         var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, ct);
         Assert.Equal(KmsHResults.Success, hresult);

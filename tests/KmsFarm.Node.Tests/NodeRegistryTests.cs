@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using KmsFarm.Node.Runtime;
+using KmsFarm.TestKit;
 using Microsoft.Data.Sqlite;
 
 namespace KmsFarm.Node.Tests;
@@ -17,7 +18,7 @@ public sealed class NodeRegistryTests
     public async Task Api_nodes_lists_the_node_with_its_bound_endpoints_version_and_times()
     {
         var before = DateTimeOffset.UtcNow;
-        await using var node = await NodeHost.StartAsync(cancellationToken: Ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: Ct);
 
         var response = await node.Http.GetAsync("/api/nodes", Ct);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -43,7 +44,7 @@ public sealed class NodeRegistryTests
     [Fact]
     public async Task Heartbeats_move_the_last_heartbeat_and_a_removed_entry_is_registered_again()
     {
-        await using var node = await NodeHost.StartAsync(["--heartbeat-interval", "00:00:00.200"], cancellationToken: Ct);
+        await using var node = await InProcessNode.StartAsync(["--heartbeat-interval", "00:00:00.200"], cancellationToken: Ct);
         var first = (await ListAsync(node)).Single();
 
         await WaitForAsync(async () => (await ListAsync(node)).Single().LastHeartbeat > first.LastHeartbeat);
@@ -65,7 +66,7 @@ public sealed class NodeRegistryTests
     [Fact]
     public async Task A_restarted_node_replaces_its_entry_with_its_new_endpoints()
     {
-        await using var node = await NodeHost.StartAsync(cancellationToken: Ct);
+        await using var node = await InProcessNode.StartAsync(cancellationToken: Ct);
         var first = (await ListAsync(node)).Single();
         await node.RestartAsync(Ct);
 
@@ -74,7 +75,7 @@ public sealed class NodeRegistryTests
         Assert.True(second.Started >= first.Started);
     }
 
-    internal static async Task<List<Entry>> ListAsync(NodeHost node)
+    internal static async Task<List<Entry>> ListAsync(InProcessNode node)
     {
         using var json = JsonDocument.Parse(await node.Http.GetStringAsync("/api/nodes", Ct));
         return json.RootElement.EnumerateArray().Select(e => new Entry(

@@ -2,8 +2,9 @@ using KmsFarm.Activation;
 using KmsFarm.Node.Storage;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
-using Microsoft.Extensions.DependencyInjection;
+using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KmsFarm.Node.Tests;
@@ -17,7 +18,7 @@ public sealed class StoreFailureTests
     {
         var ct = TestContext.Current.CancellationToken;
         var switchable = new SwitchableStoreFactory();
-        await using var node = await NodeHost.StartAsync(
+        await using var node = await InProcessNode.StartAsync(
             configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IActivationStoreFactory>(switchable)), cancellationToken: ct);
 
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, ct))

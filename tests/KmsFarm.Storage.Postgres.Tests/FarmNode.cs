@@ -1,10 +1,9 @@
 using System.Net;
 using KmsFarm.Activation;
 using KmsFarm.Client;
-using KmsFarm.Node.Hosting;
 using KmsFarm.Node.Runtime;
 using KmsFarm.Protocol.Kms;
-using Microsoft.AspNetCore.Builder;
+using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace KmsFarm.Storage.Postgres.Tests;
@@ -13,81 +12,32 @@ namespace KmsFarm.Storage.Postgres.Tests;
 /// <c>postgres:CONNECTION-STRING</c>. Several over one database are a farm. Restarting gives new ports, same database.</summary>
 internal sealed class FarmNode : IAsyncDisposable
 {
-    private readonly string _store;
-    private readonly string _directory;
-    private readonly IReadOnlyList<string> _extraArgs;
-    private WebApplication? _app;
+    private readonly InProcessNode _node;
 
-    private FarmNode(string store, string name, IReadOnlyList<string> extraArgs)
-    {
-        _store = store;
-        _extraArgs = extraArgs;
-        Name = name;
-        _directory = Path.Combine(Path.GetTempPath(), "kmsfarm-farm-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_directory);
-    }
+    private FarmNode(InProcessNode node) => _node = node;
 
-    public string Name { get; }
+    public string Name => _node.Name;
 
-    public IPEndPoint KmsEndPoint { get; private set; } = null!;
+    public IPEndPoint KmsEndPoint => _node.KmsEndPoint;
 
-    public IPEndPoint HttpEndPoint { get; private set; } = null!;
+    public IPEndPoint HttpEndPoint => _node.HttpEndPoint;
 
-    public HttpClient Http { get; private set; } = null!;
+    public HttpClient Http => _node.Http;
 
-    public FarmIdentity Identity => (_app ?? throw new InvalidOperationException("not running")).Services.GetRequiredService<NodeRuntime>().Identity;
+    public FarmIdentity Identity => _node.Services.GetRequiredService<NodeRuntime>().Identity;
 
     /// <param name="connectionString">Key=Value form; or give the whole <paramref name="store"/> value instead.</param>
     /// <param name="extraArgs">More command-line flags, e.g. a short heartbeat.</param>
     public static async Task<FarmNode> StartAsync(
-        string connectionString, string name, CancellationToken cancellationToken, string? store = null, IReadOnlyList<string>? extraArgs = null)
-    {
-        var node = new FarmNode(store ?? "postgres:" + connectionString, name, extraArgs ?? []);
-        try
-        {
-            await node.StartAsync(cancellationToken);
-            return node;
-        }
-        catch
-        {
-            await node.DisposeAsync();
-            throw;
-        }
-    }
+        string connectionString, string name, CancellationToken cancellationToken, string? store = null, IReadOnlyList<string>? extraArgs = null) =>
+        new(await InProcessNode.StartAsync(extraArgs, null, store ?? "postgres:" + connectionString, name, cancellationToken));
 
     public static async Task<FarmNode[]> StartManyAsync(string connectionString, int count, CancellationToken cancellationToken) =>
         await Task.WhenAll(Enumerable.Range(0, count).Select(i => StartAsync(connectionString, "node-" + (char)('a' + i), cancellationToken)));
 
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        string[] args =
-        [
-            "--kms-endpoint", "127.0.0.1:0",
-            "--http-endpoint", "127.0.0.1:0",
-            "--store", _store,
-            "--node-name", Name,
-            "--log-level", "Warning",
-            .. _extraArgs,
-        ];
-        var app = NodeApplication.Create(args, contentRoot: _directory);
-        await app.StartAsync(cancellationToken);
-        _app = app;
-        var endpoints = app.Services.GetRequiredService<NodeEndpoints>();
-        KmsEndPoint = endpoints.KmsEndPoints.Single();
-        HttpEndPoint = endpoints.HttpEndPoint!;
-        Http = new HttpClient { BaseAddress = new Uri($"http://{HttpEndPoint}") };
-    }
+    public Task StartAsync(CancellationToken cancellationToken) => _node.StartAsync(cancellationToken);
 
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_app is { } app)
-        {
-            _app = null;
-            Http.Dispose();
-            await app.StopAsync(cancellationToken);
-            await app.DisposeAsync();
-        }
-    }
+    public Task StopAsync(CancellationToken cancellationToken) => _node.StopAsync(cancellationToken);
 
     /// <summary>One activation over a fresh connection, as a Windows or Office machine does it.</summary>
     public async Task<KmsActivationResult> ActivateAsync(ClientProduct product, Guid cmid, string workstation, CancellationToken cancellationToken)
@@ -104,16 +54,5 @@ internal sealed class FarmNode : IAsyncDisposable
     public async Task<HttpStatusCode> ReadyAsync(CancellationToken cancellationToken) =>
         (await Http.GetAsync("/healthz/ready", cancellationToken)).StatusCode;
 
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync(CancellationToken.None);
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Cleaned with the temp dir eventually.
-        }
-    }
+    public ValueTask DisposeAsync() => _node.DisposeAsync();
 }

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
+using KmsFarm.TestKit;
 
 namespace KmsFarm.Storage.Postgres.Tests;
 
@@ -94,8 +94,8 @@ internal sealed class NodeProcess : IAsyncDisposable
 
     private static NodeProcess Launch(string store, string name, IReadOnlyList<string> extraArgs)
     {
-        var kms = new IPEndPoint(IPAddress.Loopback, FreePort());
-        var http = new IPEndPoint(IPAddress.Loopback, FreePort());
+        var kms = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free());
+        var http = new IPEndPoint(IPAddress.Loopback, LoopbackPorts.Free());
         var info = new ProcessStartInfo(DotnetHost())
         {
             UseShellExecute = false,
@@ -187,13 +187,6 @@ internal sealed class NodeProcess : IAsyncDisposable
         }
 
         return "dotnet";
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed class NodeExitedException(string message) : Exception(message);

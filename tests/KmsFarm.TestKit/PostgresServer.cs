@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace KmsFarm.TestKit;
@@ -88,7 +86,7 @@ public sealed class PostgresServer : IAsyncDisposable
                 File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             }
 
-            server = new PostgresServer(binDirectory, directory, FreePort(), asRoot);
+            server = new PostgresServer(binDirectory, directory, LoopbackPorts.Free(), asRoot);
             await server.InitDbAsync(cancellationToken).ConfigureAwait(false);
             server.IsRunning = false;
             await server.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -296,12 +294,5 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

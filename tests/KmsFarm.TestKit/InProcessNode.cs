@@ -3,24 +3,30 @@ using KmsFarm.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace KmsFarm.Node.Tests;
+namespace KmsFarm.TestKit;
 
-/// <summary>An in-process node on 127.0.0.1 with ephemeral KMS and HTTP ports and its own SQLite file in a temp
-/// directory. Stop and start it again to test restarts (same database, new ports).</summary>
-public sealed class NodeHost : IAsyncDisposable
+/// <summary>An in-process node on 127.0.0.1 with ephemeral KMS and HTTP ports and its own temp directory. Its store is
+/// a SQLite file in that directory unless a store location is given (e.g. <c>postgres:…</c>; several such nodes over one
+/// database are a farm). Stop and start it again to test restarts (same database, new ports).</summary>
+public sealed class InProcessNode : IAsyncDisposable
 {
     private readonly IReadOnlyList<string> _extraArgs;
     private readonly Action<WebApplicationBuilder>? _configure;
+    private readonly string? _store;
     private WebApplication? _app;
 
-    private NodeHost(string directory, IReadOnlyList<string> extraArgs, Action<WebApplicationBuilder>? configure)
+    private InProcessNode(string directory, string name, string? store, IReadOnlyList<string> extraArgs, Action<WebApplicationBuilder>? configure)
     {
         Directory = directory;
+        Name = name;
+        _store = store;
         _extraArgs = extraArgs;
         _configure = configure;
     }
 
     public string Directory { get; }
+
+    public string Name { get; }
 
     public string DatabasePath => Path.Combine(Directory, "node.db");
 
@@ -32,14 +38,27 @@ public sealed class NodeHost : IAsyncDisposable
 
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The node is not running.");
 
-    public static async Task<NodeHost> StartAsync(
-        IReadOnlyList<string>? extraArgs = null, Action<WebApplicationBuilder>? configure = null, CancellationToken cancellationToken = default)
+    /// <param name="store">The <c>--store</c> value; null for a SQLite file in the node's temp directory.</param>
+    public static async Task<InProcessNode> StartAsync(
+        IReadOnlyList<string>? extraArgs = null,
+        Action<WebApplicationBuilder>? configure = null,
+        string? store = null,
+        string name = "test-node",
+        CancellationToken cancellationToken = default)
     {
         string directory = Path.Combine(Path.GetTempPath(), "kmsfarm-node-tests", Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
-        var host = new NodeHost(directory, extraArgs ?? [], configure);
-        await host.StartAsync(cancellationToken);
-        return host;
+        var host = new InProcessNode(directory, name, store, extraArgs ?? [], configure);
+        try
+        {
+            await host.StartAsync(cancellationToken);
+            return host;
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -48,8 +67,8 @@ public sealed class NodeHost : IAsyncDisposable
         [
             "--kms-endpoint", "127.0.0.1:0",
             "--http-endpoint", "127.0.0.1:0",
-            "--store", "sqlite:" + DatabasePath,
-            "--node-name", "test-node",
+            "--store", _store ?? "sqlite:" + DatabasePath,
+            "--node-name", Name,
             "--log-level", "Warning",
             .. _extraArgs,
         ];
