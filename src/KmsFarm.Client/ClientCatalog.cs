@@ -53,7 +53,7 @@ public sealed class ClientCatalog
 
         return _catalog.TryGetProduct(kmsCountedId, out var kms) && kms.DefaultProtocol is >= 4 and <= 6
             ? new ClientProduct(kms.Name, kmsCountedId, kmsCountedId, kms.ApplicationId, kms.Group, (uint)kms.NPolicy, (KmsProtocolVersion)kms.DefaultProtocol)
-            : new ClientProduct($"Unknown KMS id {kmsCountedId}", kmsCountedId, kmsCountedId, ApplicationIds.Windows, ProductGroup.Windows, 25, KmsProtocolVersion.V6);
+            : new ClientProduct($"Unknown KMS id {kmsCountedId}", kmsCountedId, kmsCountedId, KmsApplicationIds.Windows, ProductGroup.Windows, 25, KmsProtocolVersion.V6);
     }
 
     /// <summary>Names and aliases containing <paramref name="text"/>, for "did you mean" hints.</summary>

@@ -1,3 +1,4 @@
+using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Client.Tests;
@@ -15,7 +16,7 @@ public sealed class KmsRequestFactoryTests
 
         Assert.Equal(6, request.MajorVersion);
         Assert.Equal(0, request.MinorVersion);
-        Assert.Equal(ApplicationIds.Windows, request.ApplicationId);
+        Assert.Equal(KmsApplicationIds.Windows, request.ApplicationId);
         Assert.Equal(new Guid("73111121-5638-40f6-bc11-f1d7b0d64300"), request.SkuId);
         Assert.Equal(new Guid("58e2134f-8e11-4d17-9cb2-91069c151148"), request.KmsCountedId);
         Assert.Equal(cmid, request.ClientMachineId);
@@ -37,11 +38,11 @@ public sealed class KmsRequestFactoryTests
         var machine = new KmsClientMachine(Guid.NewGuid(), "DESKTOP-X", office2010);
         var request = machine.CreateRequest(office2010.DefaultProtocol, DateTime.UtcNow, KmsRequestFactory.LicensedStatus);
 
-        Assert.Equal(ApplicationIds.Office2010, request.ApplicationId);
+        Assert.Equal(KmsApplicationIds.Office2010, request.ApplicationId);
         Assert.Equal(5u, request.RequiredClientCount);
         Assert.Equal(1u, request.LicenseStatus);
         Assert.Equal(KmsProtocolVersion.V4, office2010.DefaultProtocol);
-        Assert.Equal(ApplicationIds.Office2013Plus, office2019.ApplicationId);
+        Assert.Equal(KmsApplicationIds.Office2013Plus, office2019.ApplicationId);
         Assert.Equal(KmsProtocolVersion.V6, office2019.DefaultProtocol);
     }
 
@@ -60,7 +61,7 @@ public sealed class KmsRequestFactoryTests
         }
 
         var unknown = catalog.FindByKmsId(Guid.Parse("00000000-1111-2222-3333-444444444444"));
-        Assert.Equal(ApplicationIds.Windows, unknown.ApplicationId);
+        Assert.Equal(KmsApplicationIds.Windows, unknown.ApplicationId);
         Assert.Equal(KmsProtocolVersion.V6, unknown.DefaultProtocol);
     }
 }

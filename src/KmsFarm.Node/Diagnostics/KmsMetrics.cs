@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Node.Diagnostics;
@@ -10,10 +11,6 @@ namespace KmsFarm.Node.Diagnostics;
 public sealed class KmsMetrics
 {
     public const string MeterName = "KmsFarm";
-
-    private static readonly Guid WindowsAppId = new("55c92734-d682-4d71-983e-d6ec3f16059f");
-    private static readonly Guid Office2010AppId = new("59a52881-a989-479d-af46-f275c6370663");
-    private static readonly Guid Office2013AppId = new("0ff1ce15-a989-479d-af46-f275c6370663");
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
@@ -38,10 +35,13 @@ public sealed class KmsMetrics
 
     /// <summary>Bounded product-group tag from the request's application id.</summary>
     public static string ProductGroupTag(Guid applicationId) =>
-        applicationId == WindowsAppId ? "windows"
-        : applicationId == Office2013AppId ? "office2013plus"
-        : applicationId == Office2010AppId ? "office2010"
-        : "unknown";
+        !KmsApplicationIds.TryGetGroup(applicationId, out var group) ? "unknown"
+        : group switch
+        {
+            ProductGroup.Windows => "windows",
+            ProductGroup.Office2013Plus => "office2013plus",
+            _ => "office2010",
+        };
 
     public void RequestCompleted(KmsProtocolVersion version, string result, string productGroup, double seconds)
     {
