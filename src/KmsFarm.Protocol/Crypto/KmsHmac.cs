@@ -29,45 +29,41 @@ internal static class KmsHmac
         digest[16..].CopyTo(key);
     }
 
-    /// <summary>The key of the most recent slot: the slot changes every ~4 hours, so nearly every response reuses it.
-    /// Replaced (one small allocation) when the slot changes.</summary>
-    private static SlotKey? _lastKey;
+    /// <summary>Per thread, the key of the slot last used on that thread: the slot changes every ~4 hours, so nearly
+    /// every response reuses it. Thread-static value fields, so replacing the entry allocates nothing and one thread's
+    /// slot (a client with a skewed clock, a test with another time) never evicts another thread's.</summary>
+    [ThreadStatic]
+    private static ulong t_slot;
+
+    [ThreadStatic]
+    private static bool t_hasKey;
+
+    [ThreadStatic]
+    private static Block16 t_key;
 
     /// <summary>M = HMAC-SHA256(Khmac(slot), message)[16..32].</summary>
-    /// <param name="remember">Use and refresh the one-entry key cache (the server and a client's own slot); false for
-    /// one-off neighbouring slots so they do not evict the common one.</param>
+    /// <param name="remember">Use and refresh this thread's one-entry key cache (the server and a client's own slot);
+    /// false for one-off neighbouring slots so they do not evict the common one.</param>
     public static void Compute(ulong slot, ReadOnlySpan<byte> message, Span<byte> mac, bool remember = true)
     {
         Span<byte> key = stackalloc byte[16];
-        var cached = remember ? Volatile.Read(ref _lastKey) : null;
-        if (cached is not null && cached.Slot == slot)
+        if (remember && t_hasKey && t_slot == slot)
         {
-            cached.Key.AsReadOnlySpan().CopyTo(key);
+            t_key.AsReadOnlySpan().CopyTo(key);
         }
         else
         {
             DeriveKey(slot, key);
             if (remember)
             {
-                Volatile.Write(ref _lastKey, new SlotKey(slot, key));
+                key.CopyTo(t_key.AsSpan());
+                t_slot = slot;
+                t_hasKey = true;
             }
         }
 
         Span<byte> digest = stackalloc byte[HMACSHA256.HashSizeInBytes];
         HMACSHA256.HashData(key, message, digest);
         digest[16..].CopyTo(mac);
-    }
-
-    private sealed class SlotKey
-    {
-        public SlotKey(ulong slot, ReadOnlySpan<byte> key)
-        {
-            Slot = slot;
-            key.CopyTo(Key.AsSpan());
-        }
-
-        public ulong Slot { get; }
-
-        public Block16 Key;
     }
 }

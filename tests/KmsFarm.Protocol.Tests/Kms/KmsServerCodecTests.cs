@@ -266,6 +266,46 @@ public sealed class KmsServerCodecTests
     }
 
     [Fact]
+    public void V6_round_trip_allocates_nothing_while_another_thread_answers_another_time_slot()
+    {
+        // A farm answers clients whose clocks fall in different V6 HMAC time slots on many threads at once; one thread's
+        // slot must not evict another's cached key (which cost an allocation and a key derivation per switch).
+        var payload = KmsTestData.Encode(KmsProtocolVersion.V6, KmsTestData.Request(), out _);
+        var other = KmsTestData.Request();
+        other.ClientTime += 3 * unchecked((long)0x00000022816889BD); // three slots later
+        var otherPayload = KmsTestData.Encode(KmsProtocolVersion.V6, other, out _);
+        var response = new byte[KmsServerCodec.MaxResponseLength];
+        var otherResponse = new byte[KmsServerCodec.MaxResponseLength];
+        for (int i = 0; i < 20; i++)
+        {
+            RoundTrip(payload, response);
+        }
+
+        long allocated = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            var thread = new Thread(() => RoundTrip(otherPayload, otherResponse));
+            thread.Start();
+            thread.Join();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            RoundTrip(payload, response);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Assert.Equal(0, allocated);
+
+        static void RoundTrip(byte[] payload, byte[] response)
+        {
+            if (KmsServerCodec.DecodeRequest(payload, out var request) != KmsHResults.Success)
+            {
+                throw new InvalidOperationException("decode failed");
+            }
+
+            KmsServerCodec.EncodeResponse(request, KmsTestData.Fields, response);
+        }
+    }
+
+    [Fact]
     public void Epid_longer_than_63_characters_is_refused_by_the_encoder()
     {
         Assert.Equal(KmsHResults.Success, KmsServerCodec.DecodeRequest(KmsTestData.Encode(KmsProtocolVersion.V6, KmsTestData.Request(), out _), out var request));
