@@ -11,4 +11,5 @@ public static class ActivationEventIds
     public const int BatchApplied = 3004;
     public const int Stopping = 3005;
     public const int CsvlkWithoutIdentity = 3006;
+    public const int LedgerLoaded = 3007;
 }

@@ -21,7 +21,7 @@ internal static partial class ActivationLog
     public static partial void UnknownProductActivated(ILogger logger, Guid kmsCountedId, Guid applicationId, Guid skuId, string clientAddress, string csvlk);
 
     [LoggerMessage(ActivationEventIds.BatchFailed, LogLevel.Warning,
-        "The store failed to apply a batch of {Count} activation(s) for {Group}; every caller of the batch gets the error",
+        "A batch of {Count} activation(s) for {Group} was not committed; every caller of the batch gets the error",
         EventName = "BatchFailed")]
     public static partial void BatchFailed(ILogger logger, Exception exception, int count, string group);
 
@@ -37,4 +37,8 @@ internal static partial class ActivationLog
         "CSVLK {Csvlk} is served but the farm identity has no ePID for it (identity created from an older catalog); it is not used",
         EventName = "CsvlkWithoutIdentity")]
     public static partial void CsvlkWithoutIdentity(ILogger logger, string csvlk);
+
+    [LoggerMessage(ActivationEventIds.LedgerLoaded, LogLevel.Information,
+        "Loaded the {Group} ledger at version {Version}: {Count} entries, capacity {Capacity}", EventName = "LedgerLoaded")]
+    public static partial void LedgerLoaded(ILogger logger, string group, long version, int count, int capacity);
 }

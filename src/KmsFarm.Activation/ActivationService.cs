@@ -5,9 +5,10 @@ using Microsoft.Extensions.Logging;
 namespace KmsFarm.Activation;
 
 /// <summary>Decides activation requests: application → product group, product gate, clock check, then the product
-/// group's ledger through the store (concurrent requests for one group are batched into one transaction) and the farm
-/// identity. Every decision, success or refusal, is recorded in the store's history. Thread-safe; dispose (or
-/// <see cref="StopAsync"/>) on shutdown so queued activations are committed first.</summary>
+/// group's ledger (<see cref="IProductGroupLedgers"/>: concurrent requests for one group are batched into one call) and
+/// the farm identity. Every decision, success or refusal, is recorded in the store's history (refusals here, activations
+/// by the group's writer). Thread-safe; dispose (or <see cref="StopAsync"/>) on shutdown so queued activations are
+/// committed first.</summary>
 public sealed class ActivationService : IAsyncDisposable
 {
     private readonly ProductCatalog _catalog;
@@ -25,6 +26,7 @@ public sealed class ActivationService : IAsyncDisposable
     public ActivationService(
         ProductCatalog catalog,
         IActivationStore store,
+        IProductGroupLedgers ledgers,
         FarmIdentity identity,
         ActivationPolicyOptions options,
         TimeProvider timeProvider,
@@ -33,6 +35,7 @@ public sealed class ActivationService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(ledgers);
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(timeProvider);
@@ -60,7 +63,8 @@ public sealed class ActivationService : IAsyncDisposable
         ResolveServedCsvlks();
         foreach (var group in Enum.GetValues<ProductGroup>())
         {
-            _batchers[group] = new GroupCommitBatcher(group, store, timeProvider, logger);
+            var batchGroup = group;
+            _batchers[group] = new GroupCommitBatcher(group, (attempts, ct) => ledgers.ApplyAsync(batchGroup, attempts, ct), logger);
         }
     }
 

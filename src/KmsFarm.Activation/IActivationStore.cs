@@ -3,7 +3,8 @@ using KmsFarm.Protocol.Catalog;
 namespace KmsFarm.Activation;
 
 /// <summary>The persistence port of the activation domain. Implementations: the embedded SQLite store (single node) and
-/// the PostgreSQL store (a farm). Every method that changes state returns only after its transaction committed.</summary>
+/// the PostgreSQL store (a farm). Every method that changes state returns only after its transaction committed (with the
+/// store's <see cref="StoreDurability"/>).</summary>
 public interface IActivationStore : IAsyncDisposable
 {
     /// <summary>Creates or migrates the schema. Safe when several nodes start together.</summary>
@@ -13,11 +14,15 @@ public interface IActivationStore : IAsyncDisposable
     /// (first caller wins; every later caller gets the stored one).</summary>
     ValueTask<FarmIdentity> GetOrCreateIdentityAsync(Func<FarmIdentity> create, CancellationToken cancellationToken);
 
-    /// <summary>Applies <paramref name="attempts"/> in order to the ledger of <paramref name="group"/> as one serialized
-    /// transaction (single writer per group across the farm), appends their history rows and updates the client inventory.
-    /// Returns one outcome per attempt, in order, after commit.</summary>
-    ValueTask<IReadOnlyList<LedgerOutcome>> ApplyAsync(
-        ProductGroup group, IReadOnlyList<ActivationAttempt> attempts, DateTimeOffset now, CancellationToken cancellationToken);
+    /// <summary>Reads a group's whole cache, its capacity, version and next seq in one consistent snapshot, for the group's
+    /// single writer (<see cref="ProductGroupWriter"/>).</summary>
+    ValueTask<StoredLedger> LoadLedgerAsync(ProductGroup group, CancellationToken cancellationToken);
+
+    /// <summary>Writes <paramref name="commit"/> in one transaction if the group is still at
+    /// <see cref="LedgerCommit.ExpectedVersion"/>, moving it to <see cref="LedgerCommit.NewVersion"/>: ledger changes,
+    /// client inventory, history rows. Throws <see cref="LedgerVersionConflictException"/> (nothing written) when the group
+    /// is at another version.</summary>
+    ValueTask CommitLedgerAsync(LedgerCommit commit, CancellationToken cancellationToken);
 
     /// <summary>Appends the history row of a refused request (no ledger change).</summary>
     ValueTask AppendRefusalAsync(ActivationRecord record, CancellationToken cancellationToken);

@@ -1,6 +1,4 @@
-using System.Globalization;
 using KmsFarm.Activation;
-using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -9,10 +7,10 @@ using Npgsql;
 namespace KmsFarm.Storage.Postgres;
 
 /// <summary>The farm store: every node of a farm points at one PostgreSQL database, which holds the farm identity, one
-/// CMID cache per product group, the client inventory, the activation history and the node registry. A node keeps no
-/// state another node needs: its only memory is a copy of a group's cache, used only after the group's row lock shows
-/// nobody else has written since (see <see cref="ApplyAsync"/>).</summary>
-public sealed partial class PostgresActivationStore : IActivationStore, INodeRegistry
+/// CMID cache per product group, the client inventory, the activation history and (in tables of the Orleans clustering
+/// provider) the farm's membership. Each group's cache is held in memory by its single writer, the product-group grain,
+/// and every commit is fenced by the group's version (<see cref="CommitLedgerAsync"/>).</summary>
+public sealed partial class PostgresActivationStore : IActivationStore
 {
     /// <summary>pg_advisory_xact_lock key for creating the farm identity ("KMSF" + 2).</summary>
     private const long IdentityLockKey = 0x4B4D_5346_0000_0002;
@@ -20,11 +18,6 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
-    private readonly GroupSlot[] _groups;
-    private readonly string _lockTimeoutSetting;
-    private long _fullReloads;
-    private long _incrementalRefreshes;
-    private long _refreshFallbacks;
 
     public PostgresActivationStore(PostgresStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -36,8 +29,6 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         var builder = new NpgsqlDataSourceBuilder(PostgresConnectionString.WithStoreDefaults(options.ConnectionString));
         builder.UseLoggerFactory(loggerFactory);
         _dataSource = builder.Build();
-        _groups = Enum.GetValues<ProductGroup>().Select(_ => new GroupSlot()).ToArray();
-        _lockTimeoutSetting = ((long)Math.Ceiling(options.LockTimeout.TotalMilliseconds)).ToString(CultureInfo.InvariantCulture) + "ms";
     }
 
     /// <summary>A store over <paramref name="connectionString"/> with default settings.</summary>
@@ -45,15 +36,6 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         : this(new PostgresStoreOptions { ConnectionString = connectionString }, loggerFactory)
     {
     }
-
-    /// <summary>How many times a batch read a group's whole cache (no copy, or the fallback below).</summary>
-    internal long FullReloads => Interlocked.Read(ref _fullReloads);
-
-    /// <summary>How many times a stale copy was brought up to date from only the entries written since it.</summary>
-    internal long IncrementalRefreshes => Interlocked.Read(ref _incrementalRefreshes);
-
-    /// <summary>How many times a copy, brought up to date or not, did not match the row's count and fingerprint.</summary>
-    internal long RefreshFallbacks => Interlocked.Read(ref _refreshFallbacks);
 
     /// <summary>The schema version of the database after <see cref="InitializeAsync"/>.</summary>
     public int SchemaVersion { get; private set; }
@@ -143,10 +125,6 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
     public async ValueTask DisposeAsync()
     {
         await _dataSource.DisposeAsync().ConfigureAwait(false);
-        foreach (var slot in _groups)
-        {
-            slot.Gate.Dispose();
-        }
     }
 
     private static async Task<FarmIdentity?> ReadIdentityAsync(
@@ -179,13 +157,8 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         return new FarmIdentity(hostBuild, lcid, created, csvlks);
     }
 
-    /// <summary>timestamptz keeps microseconds; rounding times down first makes what a node holds in memory equal what any
-    /// node reads back, so expiry decides the same either way.</summary>
-    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset time)
-    {
-        var utc = time.ToUniversalTime();
-        return new DateTimeOffset(utc.Ticks - (utc.Ticks % 10), TimeSpan.Zero);
-    }
+    /// <summary>timestamptz keeps microseconds: what is stored equals what is read back.</summary>
+    private static DateTimeOffset TruncateToMicroseconds(DateTimeOffset time) => ProductGroupWriter.TruncateToMicroseconds(time);
 
     private static NpgsqlBatchCommand Command(string sql, params object?[] values)
     {
@@ -196,22 +169,5 @@ public sealed partial class PostgresActivationStore : IActivationStore, INodeReg
         }
 
         return command;
-    }
-
-    /// <summary>This node's copy of one group's cache, valid only while the group row's version equals
-    /// <see cref="Version"/>. <see cref="Gate"/> lets one batch per group per node at a time reach the database.</summary>
-    private sealed class GroupSlot
-    {
-        public SemaphoreSlim Gate { get; } = new(1, 1);
-
-        public ProductGroupLedger? Ledger { get; set; }
-
-        public long Version { get; set; } = -1;
-
-        /// <summary>The row's last_seq when <see cref="Ledger"/> was written: entries with a larger seq are newer than the copy.</summary>
-        public long LastSeq { get; set; } = -1;
-
-        /// <summary>The fingerprint of <see cref="Ledger"/>'s CMIDs (see migration 0002).</summary>
-        public long Fingerprint { get; set; }
     }
 }

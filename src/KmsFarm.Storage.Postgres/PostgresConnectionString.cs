@@ -6,7 +6,7 @@ namespace KmsFarm.Storage.Postgres;
 /// <summary>Accepts a connection string in Npgsql's <c>Key=Value;…</c> form or as a URL,
 /// <c>postgresql://user:password@host:port/database?key=value</c> (also <c>postgres://</c>, or just <c>//…</c> as left
 /// after a <c>postgres:</c> store scheme), the form container platforms hand out.</summary>
-internal static class PostgresConnectionString
+public static class PostgresConnectionString
 {
     /// <summary>Statements Npgsql prepares on each connection once they have been used twice, unless the connection string
     /// sets <c>Max Auto Prepare</c> itself. The store sends the same dozen statements in every transaction; unprepared,

@@ -18,15 +18,11 @@ internal static partial class PostgresStoreLog
     [LoggerMessage(4103, LogLevel.Information, "Stored a new farm identity with {CsvlkCount} CSVLK identities")]
     public static partial void IdentityCreated(ILogger logger, int csvlkCount);
 
-    [LoggerMessage(4104, LogLevel.Debug, "Loaded the {Group} ledger at version {Version}: {Count} entries, capacity {Capacity}")]
-    public static partial void LedgerLoaded(ILogger logger, string group, long version, int count, int capacity);
+    // 4104 (LedgerLoaded) and 4107 (LedgerRefreshMismatch) are retired: the product-group writer loads and logs the cache.
 
     [LoggerMessage(4105, LogLevel.Warning, "Writing a batch of {Count} activations to the {Group} ledger failed; nothing was counted")]
     public static partial void ApplyFailed(ILogger logger, Exception exception, string group, int count);
 
     [LoggerMessage(4106, LogLevel.Warning, "PostgreSQL store is not ready")]
     public static partial void NotReady(ILogger logger, Exception exception);
-
-    [LoggerMessage(4107, LogLevel.Debug, "The {Group} ledger copy did not match the row at version {Version} after reading the entries written since; reloading it whole")]
-    public static partial void LedgerRefreshMismatch(ILogger logger, string group, long version);
 }

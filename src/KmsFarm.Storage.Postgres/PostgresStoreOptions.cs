@@ -1,3 +1,5 @@
+using KmsFarm.Activation;
+
 namespace KmsFarm.Storage.Postgres;
 
 /// <summary>Settings of the farm store.</summary>
@@ -7,9 +9,6 @@ public sealed class PostgresStoreOptions
 
     public static readonly TimeSpan DefaultReadyTimeout = TimeSpan.FromSeconds(2);
 
-    public static readonly TimeSpan DefaultNodeGoneAfter = TimeSpan.FromSeconds(30);
-
-    public static readonly TimeSpan DefaultLockTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>An Npgsql connection string, e.g. <c>Host=db;Database=kmsfarm;Username=kmsfarm;Password=…</c>, or a URL
     /// <c>postgresql://user:password@host:port/database</c>. Required. Every node of a farm points at the same database.</summary>
@@ -18,13 +17,10 @@ public sealed class PostgresStoreOptions
     /// <summary>How long the readiness check waits for the database before reporting not-ready. Default 2 s.</summary>
     public TimeSpan ReadyTimeout { get; set; } = DefaultReadyTimeout;
 
-    /// <summary>A node whose last heartbeat is older than this is listed as gone. Default 30 s.</summary>
-    public TimeSpan NodeGoneAfter { get; set; } = DefaultNodeGoneAfter;
-
-    /// <summary>How long a batch waits for a product group's lock held by another node before it fails (the requests
-    /// are refused, nothing is counted), and how long a node may sit idle inside a ledger transaction before the database
-    /// ends its session and frees the lock. Bounds how long one stuck node can stall a group for the farm. Default 10 s.</summary>
-    public TimeSpan LockTimeout { get; set; } = DefaultLockTimeout;
+    /// <summary>When a ledger commit returns: <see cref="StoreDurability.Process"/> (default: the database has it,
+    /// <c>synchronous_commit = off</c> for that transaction, so a power loss of the database machine may lose the last
+    /// moments) or <see cref="StoreDurability.Fsync"/> (flushed to the database's disk first).</summary>
+    public StoreDurability Durability { get; set; } = StoreDurability.Process;
 
     internal void Validate()
     {
@@ -50,16 +46,9 @@ public sealed class PostgresStoreOptions
                 nameof(ReadyTimeout), ReadyTimeout, $"{SectionName}:{nameof(ReadyTimeout)} must be above 0 and at most 1 minute.");
         }
 
-        if (LockTimeout < TimeSpan.FromMilliseconds(1) || LockTimeout > TimeSpan.FromMinutes(10))
+        if (!Enum.IsDefined(Durability))
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(LockTimeout), LockTimeout, $"{SectionName}:{nameof(LockTimeout)} must be between 1 ms and 10 minutes.");
-        }
-
-        if (NodeGoneAfter <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(
-                nameof(NodeGoneAfter), NodeGoneAfter, $"{SectionName}:{nameof(NodeGoneAfter)} must be above 0.");
+            throw new ArgumentOutOfRangeException(nameof(Durability), Durability, $"{SectionName}:{nameof(Durability)} must be Process or Fsync.");
         }
     }
 }

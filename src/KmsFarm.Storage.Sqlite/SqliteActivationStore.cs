@@ -1,31 +1,28 @@
 using System.Globalization;
 using KmsFarm.Activation;
-using KmsFarm.Protocol.Catalog;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace KmsFarm.Storage.Sqlite;
 
-/// <summary>The embedded store of a single node: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so every
-/// method that changes state returns only after its transaction is durable.</summary>
+/// <summary>The embedded store of a single node: one SQLite file in WAL mode, so every method that changes state returns
+/// only after its transaction committed (<see cref="SqliteStoreOptions.Durability"/>: <c>synchronous = NORMAL</c> or
+/// <c>FULL</c>).</summary>
 /// <remarks>
 /// The node owns the file. All writes go through one connection under one write lock (SQLite has a single writer
-/// anyway), with prepared statements. Each product group's <see cref="ProductGroupLedger"/> is loaded from the file on
-/// open and kept in memory; a batch is applied to it under the group's lock, persisted in one <c>BEGIN IMMEDIATE</c>
-/// transaction, and if that fails the ledger is reloaded from the file, so memory never runs ahead of disk.
+/// anyway), with prepared statements. Each product group's cache is held by its single writer (the product-group grain),
+/// which loads it once and commits each batch in one <c>BEGIN IMMEDIATE</c> transaction fenced by the group's version.
 /// Reads use pooled read-only connections and never wait for writers (WAL).
 /// </remarks>
-public sealed partial class SqliteActivationStore : IActivationStore, INodeRegistry
+public sealed partial class SqliteActivationStore : IActivationStore
 {
     private readonly ILogger _logger;
-    private readonly TimeProvider _timeProvider;
-    private readonly TimeSpan _nodeGoneAfter;
+    private readonly StoreDurability _durability;
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
     private readonly int _busyTimeoutMs;
     private readonly SemaphoreSlim _openLock = new(1, 1);
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly GroupState[] _groups;
     private SqliteConnection? _writer;
     private SqliteWriterStatements? _statements;
     private FarmIdentity? _identity;
@@ -33,20 +30,12 @@ public sealed partial class SqliteActivationStore : IActivationStore, INodeRegis
     private volatile bool _disposed;
 
     public SqliteActivationStore(SqliteStoreOptions options, ILogger logger)
-        : this(options, logger, TimeProvider.System)
-    {
-    }
-
-    /// <param name="timeProvider">The clock of the node registry's heartbeats (activation times come from the caller).</param>
-    public SqliteActivationStore(SqliteStoreOptions options, ILogger logger, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(logger);
-        ArgumentNullException.ThrowIfNull(timeProvider);
         options.Validate();
         _logger = logger;
-        _timeProvider = timeProvider;
-        _nodeGoneAfter = options.NodeGoneAfter;
+        _durability = options.Durability;
         Path = System.IO.Path.GetFullPath(options.Path);
         _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
         var builder = new SqliteConnectionStringBuilder
@@ -62,7 +51,6 @@ public sealed partial class SqliteActivationStore : IActivationStore, INodeRegis
         builder.Mode = SqliteOpenMode.ReadOnly;
         builder.Pooling = true;
         _readerConnectionString = builder.ToString();
-        _groups = Enum.GetValues<ProductGroup>().Select(g => new GroupState(g)).ToArray();
     }
 
     /// <summary>The full path of the database file.</summary>
@@ -177,16 +165,14 @@ public sealed partial class SqliteActivationStore : IActivationStore, INodeRegis
                 SqliteStoreLog.NotWal(_logger, Path, journalMode ?? "unknown");
             }
 
-            // FULL: a commit is on disk (WAL fsynced) before it returns, so no answer is sent for a lost activation.
-            await ExecuteAsync(writer, "PRAGMA synchronous = FULL", cancellationToken).ConfigureAwait(false);
+            // FULL: a commit is on disk (WAL fsynced) before it returns. NORMAL (WAL mode): a commit is in the WAL file before
+            // it returns, so it survives the process being killed; only a power loss can take the last ones.
+            await ExecuteAsync(writer, _durability == StoreDurability.Fsync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                cancellationToken).ConfigureAwait(false);
 
             int version = await SqliteMigrator.MigrateAsync(writer, Path, _logger, cancellationToken).ConfigureAwait(false);
             _writer = writer;
             _statements = new SqliteWriterStatements(writer);
-            foreach (var state in _groups)
-            {
-                await LoadLedgerAsync(state, cancellationToken).ConfigureAwait(false);
-            }
 
             SqliteStoreLog.StoreOpened(_logger, Path, version, writer.ServerVersion);
         }
@@ -236,24 +222,5 @@ public sealed partial class SqliteActivationStore : IActivationStore, INodeRegis
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private GroupState GetGroup(ProductGroup group) =>
-        (uint)group < (uint)_groups.Length && _groups[(int)group].Group == group
-            ? _groups[(int)group]
-            : throw new ArgumentOutOfRangeException(nameof(group), group, "Not a product group.");
-
-    /// <summary>One product group's in-memory ledger and its lock.</summary>
-    private sealed class GroupState(ProductGroup group)
-    {
-        public ProductGroup Group { get; } = group;
-
-        public SemaphoreSlim Lock { get; } = new(1, 1);
-
-        /// <summary>Null after a failed reload: loaded again on next use.</summary>
-        public ProductGroupLedger? Ledger { get; set; }
-
-        /// <summary>The seq the next renewed or new entry gets (larger than every stored one).</summary>
-        public long NextSeq { get; set; } = 1;
     }
 }

@@ -18,14 +18,10 @@ internal static partial class SqliteStoreLog
     [LoggerMessage(4003, LogLevel.Information, "Stored a new farm identity with {CsvlkCount} CSVLK identities")]
     public static partial void IdentityCreated(ILogger logger, int csvlkCount);
 
-    [LoggerMessage(4004, LogLevel.Debug, "Loaded the {Group} ledger: {Count} entries, capacity {Capacity}")]
-    public static partial void LedgerLoaded(ILogger logger, string group, int count, int capacity);
+    // 4004 (LedgerLoaded) and 4006 (ReloadFailed) are retired: the product-group writer loads and logs the cache now.
 
-    [LoggerMessage(4005, LogLevel.Error, "Writing a batch of {Count} activations to the {Group} ledger failed; the ledger is reloaded from the file")]
+    [LoggerMessage(4005, LogLevel.Error, "Writing a batch of {Count} activations to the {Group} ledger failed; its writer reloads the ledger from the file")]
     public static partial void ApplyFailed(ILogger logger, Exception exception, string group, int count);
-
-    [LoggerMessage(4006, LogLevel.Error, "Reloading the {Group} ledger after a failed write failed too; it is reloaded on next use")]
-    public static partial void ReloadFailed(ILogger logger, Exception exception, string group);
 
     [LoggerMessage(4007, LogLevel.Warning, "SQLite store {Path} is not ready")]
     public static partial void NotReady(ILogger logger, Exception exception, string path);

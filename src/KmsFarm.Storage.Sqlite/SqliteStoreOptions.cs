@@ -1,3 +1,5 @@
+using KmsFarm.Activation;
+
 namespace KmsFarm.Storage.Sqlite;
 
 /// <summary>Settings of the embedded single-node store.</summary>
@@ -9,8 +11,6 @@ public sealed class SqliteStoreOptions
 
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
 
-    public static readonly TimeSpan DefaultNodeGoneAfter = TimeSpan.FromSeconds(30);
-
     /// <summary>The database file (created with its directory if missing). Default <c>kmsfarm.db</c> in the working
     /// directory. Its <c>-wal</c> and <c>-shm</c> companions live beside it.</summary>
     public string Path { get; set; } = DefaultPath;
@@ -20,8 +20,10 @@ public sealed class SqliteStoreOptions
     /// connection.</summary>
     public TimeSpan BusyTimeout { get; set; } = DefaultBusyTimeout;
 
-    /// <summary>A node whose last heartbeat is older than this is listed as gone. Default 30 s.</summary>
-    public TimeSpan NodeGoneAfter { get; set; } = DefaultNodeGoneAfter;
+    /// <summary>When a commit returns: <see cref="StoreDurability.Process"/> (default; WAL with <c>synchronous = NORMAL</c>:
+    /// durable when the process dies, the last commits may be lost if the machine loses power) or
+    /// <see cref="StoreDurability.Fsync"/> (<c>synchronous = FULL</c>: on disk before it returns).</summary>
+    public StoreDurability Durability { get; set; } = StoreDurability.Process;
 
     internal void Validate()
     {
@@ -36,10 +38,9 @@ public sealed class SqliteStoreOptions
                 nameof(BusyTimeout), BusyTimeout, $"{SectionName}:{nameof(BusyTimeout)} must be between 0 and 10 minutes.");
         }
 
-        if (NodeGoneAfter <= TimeSpan.Zero)
+        if (!Enum.IsDefined(Durability))
         {
-            throw new ArgumentOutOfRangeException(
-                nameof(NodeGoneAfter), NodeGoneAfter, $"{SectionName}:{nameof(NodeGoneAfter)} must be above 0.");
+            throw new ArgumentOutOfRangeException(nameof(Durability), Durability, $"{SectionName}:{nameof(Durability)} must be Process or Fsync.");
         }
     }
 }

@@ -8,7 +8,7 @@ namespace KmsFarm.Storage.Sqlite;
 /// Not thread-safe: used only under the store's write lock.</summary>
 internal sealed class SqliteWriterStatements : IDisposable
 {
-    private readonly SqliteCommand _setCapacity;
+    private readonly SqliteCommand _advanceVersion;
     private readonly SqliteCommand _deleteEntry;
     private readonly SqliteCommand _upsertEntry;
     private readonly SqliteCommand _upsertClient;
@@ -16,12 +16,9 @@ internal sealed class SqliteWriterStatements : IDisposable
 
     public SqliteWriterStatements(SqliteConnection connection)
     {
-        _setCapacity = Create(connection,
-            """
-            INSERT INTO ledger (group_id, capacity) VALUES ($group, $capacity)
-            ON CONFLICT (group_id) DO UPDATE SET capacity = excluded.capacity
-            """,
-            ("$group", SqliteType.Integer), ("$capacity", SqliteType.Integer));
+        _advanceVersion = Create(connection,
+            "UPDATE ledger SET capacity = $capacity, version = version + 1 WHERE group_id = $group AND version = $expected",
+            ("$group", SqliteType.Integer), ("$expected", SqliteType.Integer), ("$capacity", SqliteType.Integer));
         _deleteEntry = Create(connection,
             "DELETE FROM ledger_entry WHERE group_id = $group AND cmid = $cmid",
             ("$group", SqliteType.Integer), ("$cmid", SqliteType.Text));
@@ -64,19 +61,22 @@ internal sealed class SqliteWriterStatements : IDisposable
     /// <summary>Binds every statement to <paramref name="transaction"/> (Microsoft.Data.Sqlite requires it).</summary>
     public void Enlist(SqliteTransaction? transaction)
     {
-        _setCapacity.Transaction = transaction;
+        _advanceVersion.Transaction = transaction;
         _deleteEntry.Transaction = transaction;
         _upsertEntry.Transaction = transaction;
         _upsertClient.Transaction = transaction;
         _insertHistory.Transaction = transaction;
     }
 
-    public Task<int> SetCapacityAsync(ProductGroup group, int capacity, CancellationToken cancellationToken)
+    /// <summary>Moves the group from <paramref name="expectedVersion"/> to the next version and sets its capacity; returns
+    /// the rows changed (0 when the group is at another version).</summary>
+    public Task<int> AdvanceVersionAsync(ProductGroup group, long expectedVersion, int capacity, CancellationToken cancellationToken)
     {
-        var p = _setCapacity.Parameters;
+        var p = _advanceVersion.Parameters;
         p[0].Value = (int)group;
-        p[1].Value = capacity;
-        return _setCapacity.ExecuteNonQueryAsync(cancellationToken);
+        p[1].Value = expectedVersion;
+        p[2].Value = capacity;
+        return _advanceVersion.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public Task<int> DeleteEntryAsync(ProductGroup group, Guid clientMachineId, CancellationToken cancellationToken)
@@ -87,13 +87,13 @@ internal sealed class SqliteWriterStatements : IDisposable
         return _deleteEntry.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public Task<int> UpsertEntryAsync(ProductGroup group, LedgerEntry entry, long seq, CancellationToken cancellationToken)
+    public Task<int> UpsertEntryAsync(ProductGroup group, SequencedLedgerEntry entry, CancellationToken cancellationToken)
     {
         var p = _upsertEntry.Parameters;
         p[0].Value = (int)group;
         p[1].Value = SqliteValues.ToText(entry.ClientMachineId);
         p[2].Value = SqliteValues.ToTicks(entry.LastSeen);
-        p[3].Value = seq;
+        p[3].Value = entry.Seq;
         return _upsertEntry.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -136,7 +136,7 @@ internal sealed class SqliteWriterStatements : IDisposable
 
     public void Dispose()
     {
-        _setCapacity.Dispose();
+        _advanceVersion.Dispose();
         _deleteEntry.Dispose();
         _upsertEntry.Dispose();
         _upsertClient.Dispose();

@@ -25,7 +25,8 @@ internal sealed class ActivationHarness : IAsyncDisposable
     {
         Options = options ?? new ActivationPolicyOptions();
         Identity = new FarmIdentityFactory(Catalog, Clock, RandomSource.FromRandom(new Random(20260115))).Create();
-        Service = new ActivationService(Catalog, Store, Identity, Options, Clock, "node-test", NullLogger<ActivationService>.Instance);
+        Ledgers = new LocalProductGroupLedgers(Store, Clock, NullLogger.Instance);
+        Service = new ActivationService(Catalog, Store, Ledgers, Identity, Options, Clock, "node-test", NullLogger<ActivationService>.Instance);
     }
 
     public static ProductCatalog Catalog => ProductCatalog.Default;
@@ -33,6 +34,9 @@ internal sealed class ActivationHarness : IAsyncDisposable
     public ManualTimeProvider Clock { get; } = new();
 
     public InMemoryActivationStore Store { get; } = new();
+
+    /// <summary>The product-group writers the service applies to (one process, no Orleans).</summary>
+    public LocalProductGroupLedgers Ledgers { get; }
 
     public FarmIdentity Identity { get; }
 
@@ -69,5 +73,9 @@ internal sealed class ActivationHarness : IAsyncDisposable
 
     public CsvlkIdentity IdentityOf(string csvlkId) => Identity.Csvlks.Single(c => c.CsvlkId == csvlkId);
 
-    public ValueTask DisposeAsync() => Service.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Service.DisposeAsync();
+        Ledgers.Dispose();
+    }
 }

@@ -45,7 +45,7 @@ public class ActivationServiceTests
         Assert.Equal(KmsHResults.ProductNotSupported, record.Result);
         Assert.Null(record.CurrentCount);
         Assert.Equal(ProductGroup.Windows, record.Group);
-        Assert.Equal(0, h.Store.ApplyCalls);
+        Assert.Equal(0, h.Store.CommitCalls);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public class ActivationServiceTests
     {
         await using var h = new ActivationHarness();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Store.BeforeApply = async (_, _, _) => await gate.Task;
+        h.Store.BeforeCommit = async (_, _) => await gate.Task;
 
         const int clients = 200;
         var tasks = Enumerable.Range(0, clients).Select(_ => h.ActivateAsync(h.Request(WindowsApp, Windows10)).AsTask()).ToArray();
@@ -167,8 +167,8 @@ public class ActivationServiceTests
         Assert.All(decisions, d => Assert.True(d.IsSuccess));
         var counts = decisions.Select(d => (int)d.Response.CurrentCount).Order().ToArray();
         Assert.Equal(Enumerable.Range(1, 50).Concat(Enumerable.Repeat(50, clients - 50)), counts);
-        Assert.Equal(clients, h.Store.AppliedAttempts);
-        Assert.True(h.Store.ApplyCalls < clients / 4, $"{h.Store.ApplyCalls} store calls for {clients} requests");
+        Assert.Equal(clients, h.Store.CommittedAttempts);
+        Assert.True(h.Store.CommitCalls < clients / 4, $"{h.Store.CommitCalls} store calls for {clients} requests");
     }
 
     [Fact]
@@ -191,7 +191,7 @@ public class ActivationServiceTests
     {
         await using var h = new ActivationHarness();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Store.BeforeApply = async (_, _, _) =>
+        h.Store.BeforeCommit = async (_, _) =>
         {
             await gate.Task;
             throw new InvalidOperationException("database is down");
@@ -205,7 +205,7 @@ public class ActivationServiceTests
             Assert.Equal("database is down", e.Message);
         }
 
-        h.Store.BeforeApply = null;
+        h.Store.BeforeCommit = null;
         Assert.Equal(1, await h.CountAsync(WindowsApp, Windows10));
     }
 
@@ -214,7 +214,7 @@ public class ActivationServiceTests
     {
         var h = new ActivationHarness();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        h.Store.BeforeApply = async (_, _, _) => await gate.Task;
+        h.Store.BeforeCommit = async (_, _) => await gate.Task;
         var tasks = Enumerable.Range(0, 10).Select(_ => h.ActivateAsync(h.Request(WindowsApp, Windows10)).AsTask()).ToArray();
         var stopping = h.Service.StopAsync(TestContext.Current.CancellationToken);
         gate.SetResult();
@@ -230,7 +230,9 @@ public class ActivationServiceTests
         var options = new ActivationPolicyOptions { RenewalIntervalMinutes = 5 };
         var catalog = ProductCatalog.Default;
         var identity = new FarmIdentityFactory(catalog, new ManualTimeProvider()).Create();
-        var e = Assert.Throws<ArgumentException>(() => new ActivationService(catalog, new InMemoryActivationStore(), identity, options,
+        var store = new InMemoryActivationStore();
+        using var ledgers = new LocalProductGroupLedgers(store, new ManualTimeProvider(), NullLogger.Instance);
+        var e = Assert.Throws<ArgumentException>(() => new ActivationService(catalog, store, ledgers, identity, options,
             new ManualTimeProvider(), "n", NullLogger<ActivationService>.Instance));
         Assert.Contains("Activation:RenewalIntervalMinutes must be between 15 and 43200", e.Message, StringComparison.Ordinal);
     }

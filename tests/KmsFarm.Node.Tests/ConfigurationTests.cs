@@ -26,12 +26,18 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--activation-interval", "5" }, "(--activation-interval)")]
     [InlineData(new[] { "--renewal-interval", "99999" }, "KmsFarm:Activation:RenewalIntervalMinutes")]
     [InlineData(new[] { "--host-build", "1234" }, "KmsFarm:Node:HostBuild (--host-build)")]
-    [InlineData(new[] { "--heartbeat-interval", "0" }, "KmsFarm:Node:HeartbeatInterval (--heartbeat-interval)")]
-    [InlineData(new[] { "--heartbeat-interval", "00:00:00.050" }, "KmsFarm:Node:HeartbeatInterval (--heartbeat-interval)")]
-    [InlineData(new[] { "--heartbeat-interval", "601" }, "KmsFarm:Node:HeartbeatInterval (--heartbeat-interval)")]
-    [InlineData(new[] { "--heartbeat-interval", "often" }, "KmsFarm:Node")]
-    [InlineData(new[] { "--heartbeat-interval", "10", "--node-gone-after", "10" }, "KmsFarm:Node:GoneAfter (--node-gone-after)")]
-    [InlineData(new[] { "--node-gone-after", "5" }, "KmsFarm:Node:HeartbeatInterval (00:00:10)")]
+    [InlineData(new[] { "--heartbeat-interval", "10" }, "--heartbeat-interval")]
+    [InlineData(new[] { "--durability", "sometimes" }, "KmsFarm:Store")]
+    [InlineData(new[] { "--durability", "7" }, "KmsFarm:Store:Durability (--durability)")]
+    [InlineData(new[] { "--cluster-id", "my farm" }, "KmsFarm:Cluster:ClusterId (--cluster-id)")]
+    [InlineData(new[] { "--cluster-id", "" }, "KmsFarm:Cluster:ClusterId (--cluster-id)")]
+    [InlineData(new[] { "--silo-port", "0" }, "KmsFarm:Cluster:SiloPort (--silo-port)")]
+    [InlineData(new[] { "--silo-port", "70000" }, "KmsFarm:Cluster:SiloPort (--silo-port)")]
+    [InlineData(new[] { "--silo-port", "eleven" }, "KmsFarm:Cluster")]
+    [InlineData(new[] { "--gateway-port", "11111" }, "KmsFarm:Cluster:GatewayPort (--gateway-port)")]
+    [InlineData(new[] { "--gateway-port", "0" }, "KmsFarm:Cluster:GatewayPort (--gateway-port)")]
+    [InlineData(new[] { "--advertised-address", "node-a.lab" }, "KmsFarm:Cluster:AdvertisedAddress (--advertised-address)")]
+    [InlineData(new[] { "--advertised-address", "0.0.0.0" }, "KmsFarm:Cluster:AdvertisedAddress (--advertised-address)")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));
@@ -75,7 +81,10 @@ public sealed class ConfigurationTests
         Assert.Empty(NodeOptionsValidator.Check(new AccessControlOptions()));
         Assert.Empty(NodeOptionsValidator.Check(new StoreOptions()));
         Assert.Empty(NodeOptionsValidator.Check(new NodeOptions()));
-        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)), (new NodeOptions().HeartbeatInterval, new NodeOptions().GoneAfter));
+        Assert.Empty(NodeOptionsValidator.Check(new FarmClusterOptions()));
+        Assert.Equal(("kmsfarm", 11111, (int?)null, (string?)null),
+            (new FarmClusterOptions().ClusterId, new FarmClusterOptions().SiloPort, new FarmClusterOptions().GatewayPort, new FarmClusterOptions().AdvertisedAddress));
+        Assert.Equal(KmsFarm.Activation.StoreDurability.Process, new StoreOptions().Durability);
         Assert.Equal(["0.0.0.0:1688", "[::]:1688"], new KmsListenerOptions().EffectiveKmsEndpoints);
         Assert.Equal("127.0.0.1:8688", new KmsListenerOptions().HttpEndpoint);
         Assert.Equal("sqlite:kmsfarm.db", new StoreOptions().Location);

@@ -69,9 +69,11 @@ public sealed class StoreFailureTests
         public ValueTask<FarmIdentity> GetOrCreateIdentityAsync(Func<FarmIdentity> create, CancellationToken cancellationToken) =>
             inner.GetOrCreateIdentityAsync(create, cancellationToken);
 
-        public ValueTask<IReadOnlyList<LedgerOutcome>> ApplyAsync(
-            ProductGroup group, IReadOnlyList<ActivationAttempt> attempts, DateTimeOffset now, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.ApplyAsync(group, attempts, now, cancellationToken);
+        public ValueTask<StoredLedger> LoadLedgerAsync(ProductGroup group, CancellationToken cancellationToken) =>
+            Failing ? throw new IOException("database unreachable") : inner.LoadLedgerAsync(group, cancellationToken);
+
+        public ValueTask CommitLedgerAsync(LedgerCommit commit, CancellationToken cancellationToken) =>
+            Failing ? throw new IOException("database unreachable") : inner.CommitLedgerAsync(commit, cancellationToken);
 
         public ValueTask AppendRefusalAsync(ActivationRecord record, CancellationToken cancellationToken) =>
             Failing ? throw new IOException("database unreachable") : inner.AppendRefusalAsync(record, cancellationToken);

@@ -1,5 +1,6 @@
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
 using Npgsql;
 
 namespace KmsFarm.Storage.Postgres.Tests;
@@ -50,7 +51,7 @@ internal static class Attempts
 
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(Unpooled(connectionString));
         await connection.OpenAsync(TestContext.Current.CancellationToken);
 #pragma warning disable CA2100 // Test SQL literals.
         await using var command = new NpgsqlCommand(sql, connection);
@@ -61,7 +62,7 @@ internal static class Attempts
     /// <summary>(machine name, group, reported count) of every history row, oldest first: the farm's serialized order.</summary>
     public static async Task<List<(string Machine, Guid Cmid, int? Count, int RequiredClientCount)>> HistoryInOrderAsync(string connectionString)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(Unpooled(connectionString));
         await connection.OpenAsync(TestContext.Current.CancellationToken);
         await using var command = new NpgsqlCommand(
             "SELECT machine_name, cmid, current_count, required_client_count FROM activation_history WHERE result = 0 ORDER BY id", connection);
@@ -81,4 +82,9 @@ internal static class Attempts
         var host = new ProductGroupLedger(ProductGroup.Windows);
         return history.Select(h => host.Apply(h.Cmid, h.RequiredClientCount, now).CurrentCount).ToArray();
     }
+
+    /// <summary>The test's own reads use a fresh connection each time: the nodes under test share Npgsql's global pool for
+    /// this connection string (the Orleans membership provider opens connections through it), and a database restart
+    /// leaves that pool holding closed ones.</summary>
+    public static string Unpooled(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
 }

@@ -1,11 +1,14 @@
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.TestKit;
+using Microsoft.Extensions.Logging.Abstractions;
 using static KmsFarm.Storage.Postgres.Tests.Attempts;
 
 namespace KmsFarm.Storage.Postgres.Tests;
 
-/// <summary>Several store instances over one database are several nodes: a group's cache is serialized across them.</summary>
+/// <summary>Several store instances over one database, each driven by writers that load, apply and commit with the version
+/// they loaded: the version fence serializes a group's commits however many writers there are (a farm normally runs one
+/// per group; during a membership change Orleans can briefly run two).</summary>
 [Trait("Category", "Cluster")]
 public sealed class CrossNodeTests(PostgresFixture postgres)
 {
@@ -104,70 +107,50 @@ public sealed class CrossNodeTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task A_node_whose_copy_is_stale_reloads_it_under_the_lock()
+    public async Task A_writer_whose_copy_is_stale_is_fenced_writes_nothing_and_continues_after_reloading()
     {
         string db = await postgres.CreateDatabaseAsync(Ct);
-        await using var a = await OpenAsync(db);
-        await using var b = await OpenAsync(db);
+        await using var storeA = await OpenAsync(db);
+        await using var storeB = await OpenAsync(db);
+        var a = new ProductGroupWriter(ProductGroup.Windows, storeA, new ManualTimeProvider(T0), NullLogger.Instance);
+        var b = new ProductGroupWriter(ProductGroup.Windows, storeB, new ManualTimeProvider(T0), NullLogger.Instance);
         var c = Cmids(12);
 
-        // a caches the cache at some version; b then evicts two of a's clients (capacity 10).
+        // a holds the cache (capacity 10); b, a second writer of the same group, commits evictions of two of a's clients.
         foreach (var cmid in c[..10])
         {
-            await a.ApplyOneAsync(cmid, nPolicy: 5);
+            await a.ApplyAsync([For(cmid, nPolicy: 5)], Ct);
         }
 
-        Assert.Equal(10, await b.ApplyOneAsync(c[10], nPolicy: 5));
-        Assert.Equal(10, await b.ApplyOneAsync(c[11], nPolicy: 5));
+        await b.LoadAsync(Ct);
+        Assert.Equal([10, 10], (await b.ApplyAsync([For(c[10], nPolicy: 5), For(c[11], nPolicy: 5)], Ct)).Select(o => o.CurrentCount));
 
-        // For a, c[0] must now be new (evicted by b), which only a reload can tell.
-        var outcome = (await a.ApplyAsync(ProductGroup.Windows, [For(c[0], nPolicy: 5)], T0, Ct))[0];
-        Assert.Equal(new LedgerOutcome(10, true), outcome);
-        Assert.DoesNotContain(c[2], (await b.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
+        // a's copy is stale: its commit is refused whole, nothing of it reaches the ledger or the history.
+        await Assert.ThrowsAsync<LedgerVersionConflictException>(async () => await a.ApplyAsync([For(c[0], nPolicy: 5), For(Guid.NewGuid(), nPolicy: 5)], Ct));
+        Assert.False(a.IsLoaded);
+        Assert.Equal(12, (await HistoryInOrderAsync(db)).Count);
+
+        // Reloaded, a sees c[0] evicted by b: it is new again, and the count stays at capacity.
+        Assert.Equal(new LedgerOutcome(10, true), (await a.ApplyAsync([For(c[0], nPolicy: 5)], Ct))[0]);
+        Assert.DoesNotContain(c[2], (await storeB.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
+        var history = await HistoryInOrderAsync(db);
+        Assert.Equal(Replay(history, T0), history.Select(h => h.Count!.Value));
     }
 
     [Fact]
-    public async Task A_node_keeps_its_copy_while_no_other_node_writes()
+    public async Task A_writer_keeps_its_copy_while_no_other_writer_commits()
     {
         string db = await postgres.CreateDatabaseAsync(Ct);
         var log = new ListLoggerFactory();
-        await using var a = new PostgresActivationStore(db, log);
-        await a.InitializeAsync(Ct);
-        await using var b = await OpenAsync(db);
+        await using var store = await OpenAsync(db);
+        var writer = new ProductGroupWriter(ProductGroup.Windows, store, new ManualTimeProvider(T0), log.CreateLogger("writer"));
         foreach (var cmid in Cmids(5))
         {
-            await a.ApplyOneAsync(cmid);
+            await writer.ApplyAsync([For(cmid)], Ct);
         }
 
         Assert.Equal(1, log.Events.Count(e => e == "LedgerLoaded"));
-        Assert.Equal(6, await b.ApplyOneAsync(Guid.NewGuid()));
-        Assert.Equal(7, await a.ApplyOneAsync(Guid.NewGuid()));
-        Assert.Equal(2, log.Events.Count(e => e == "LedgerLoaded"));
-    }
-
-    [Fact]
-    public async Task A_node_stuck_holding_the_lock_makes_the_others_refuse_not_wait_forever()
-    {
-        string db = await postgres.CreateDatabaseAsync(Ct);
-        await using var store = new PostgresActivationStore(new PostgresStoreOptions { ConnectionString = db, LockTimeout = TimeSpan.FromMilliseconds(300) });
-        await store.InitializeAsync(Ct);
-        Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid()));
-
-        await using (var stuck = new Npgsql.NpgsqlConnection(db))
-        {
-            await stuck.OpenAsync(Ct);
-            await using var transaction = await stuck.BeginTransactionAsync(Ct);
-            await using var take = new Npgsql.NpgsqlCommand("SELECT 1 FROM ledger_group WHERE group_id = 0 FOR UPDATE", stuck, transaction);
-            await take.ExecuteNonQueryAsync(Ct);
-
-            var ex = await Assert.ThrowsAsync<Npgsql.PostgresException>(async () => await store.ApplyOneAsync(Guid.NewGuid()));
-            Assert.Equal("55P03", ex.SqlState); // lock_not_available
-
-            // Other groups are not held up.
-            Assert.Equal(1, await store.ApplyOneAsync(Guid.NewGuid(), nPolicy: 5, group: ProductGroup.Office2010));
-        }
-
-        Assert.Equal(2, await store.ApplyOneAsync(Guid.NewGuid()));
-        Assert.Equal(2, (await HistoryInOrderAsync(db)).Count(h => h.RequiredClientCount == 25));
+        Assert.Equal(5, writer.Version);
+        Assert.Equal(5L, await ScalarAsync<long>(db, "SELECT version FROM ledger_group WHERE group_id = 0"));
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using KmsFarm.TestKit;
 
@@ -112,6 +113,8 @@ internal sealed class NodeProcess : IAsyncDisposable
             "--store", store,
             "--node-name", name,
             "--log-level", "Warning",
+            "--silo-port", LoopbackPorts.Free().ToString(CultureInfo.InvariantCulture),
+            "--advertised-address", "127.0.0.1",
             .. extraArgs,
         ];
         foreach (string argument in arguments)

@@ -94,29 +94,21 @@ public sealed class SchemaAndIdentityTests(PostgresFixture postgres)
     }
 
     [Fact]
-    public async Task Nodes_register_heartbeat_and_are_listed_with_gone_ones_marked()
+    public async Task The_schema_has_the_version_fence_and_no_node_registry()
     {
         string db = await postgres.CreateDatabaseAsync(Ct);
-        await using var store = new PostgresActivationStore(new PostgresStoreOptions { ConnectionString = db, NodeGoneAfter = TimeSpan.FromMinutes(1) });
-        await store.InitializeAsync(Ct);
-        var started = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
-        await store.RegisterAsync(new NodeRegistration("node-b", ["tcp://127.0.0.1:1688", "http://127.0.0.1:8080"], "1.2.3", started), Ct);
-        await store.RegisterAsync(new NodeRegistration("node-a", ["tcp://127.0.0.1:1689"], "1.2.3", started), Ct);
-        Assert.True(await store.HeartbeatAsync("node-a", Ct));
-        Assert.False(await store.HeartbeatAsync("node-z", Ct));
-        await ScalarAsync<int>(db, "UPDATE node SET last_heartbeat = now() - interval '5 minutes' WHERE name = 'node-b' RETURNING 1");
+        await using var store = await OpenAsync(db);
+        Assert.Equal(1, await ScalarAsync<int>(db, "SELECT count(*)::int FROM pg_proc WHERE proname = 'ledger_advance'"));
+        Assert.Equal(0, await ScalarAsync<int>(db, "SELECT count(*)::int FROM pg_tables WHERE tablename = 'node'"));
+        Assert.Equal(
+            "capacity,group_id,version",
+            await ScalarAsync<string>(db, "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns WHERE table_name = 'ledger_group'"));
 
-        var nodes = await store.ListAsync(Ct);
-        Assert.Equal(["node-a", "node-b"], nodes.Select(n => n.Name));
-        Assert.False(nodes[0].IsGone);
-        Assert.True(nodes[1].IsGone);
-        Assert.Equal(["tcp://127.0.0.1:1688", "http://127.0.0.1:8080"], nodes[1].Endpoints);
-        Assert.Equal(("1.2.3", started), (nodes[1].Version, nodes[1].Started));
-
-        // A restarted node registers again and is alive.
-        await store.RegisterAsync(new NodeRegistration("node-b", ["tcp://127.0.0.1:1688"], "1.2.4", started.AddHours(1)), Ct);
-        var b = (await store.ListAsync(Ct)).Single(n => n.Name == "node-b");
-        Assert.Equal(("1.2.4", false), (b.Version, b.IsGone));
+        // The fence itself: a commit naming a version the group is not at raises KF001 and changes nothing.
+        var ex = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => ScalarAsync<long>(db, "SELECT ledger_advance(0::smallint, 5, 50)"));
+        Assert.Equal(PostgresActivationStore.VersionConflictSqlState, ex.SqlState);
+        Assert.Equal(1L, await ScalarAsync<long>(db, "SELECT ledger_advance(0::smallint, 0, 50)"));
+        Assert.Equal(50, await ScalarAsync<int>(db, "SELECT capacity FROM ledger_group WHERE group_id = 0"));
     }
 
     [Fact]

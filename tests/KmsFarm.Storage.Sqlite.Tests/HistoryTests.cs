@@ -1,4 +1,5 @@
 using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
 
 namespace KmsFarm.Storage.Sqlite.Tests;
 

@@ -1,5 +1,6 @@
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
 
 namespace KmsFarm.Storage.Sqlite.Tests;
 
@@ -130,10 +131,33 @@ public sealed class LedgerTests : StoreTestBase
     {
         var store = await OpenAsync();
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
-            () => store.ApplyAsync((ProductGroup)7, [Attempt(Cmid(1), T0)], T0, Ct).AsTask());
+            () => store.ApplyAsync((ProductGroup)7, [Attempt(Cmid(1), T0)], T0, Ct));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(
-            () => store.ApplyAsync(ProductGroup.Windows, [Attempt(Cmid(1), T0), Attempt(Cmid(2), T0) with { RequiredClientCount = -1 }], T0, Ct).AsTask());
+            () => store.ApplyAsync(ProductGroup.Windows, [Attempt(Cmid(1), T0), Attempt(Cmid(2), T0) with { RequiredClientCount = -1 }], T0, Ct));
         Assert.Equal(0, (await store.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Count);
         Assert.Empty(await store.GetHistoryAsync(10, Ct));
+    }
+
+    [Fact]
+    public async Task A_second_writer_of_a_group_is_fenced_and_writes_nothing()
+    {
+        var store = await OpenAsync();
+        var first = new ProductGroupWriter(ProductGroup.Windows, store, new ManualTimeProvider(T0), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        var second = new ProductGroupWriter(ProductGroup.Windows, store, new ManualTimeProvider(T0), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        await first.LoadAsync(Ct);
+        await second.LoadAsync(Ct);
+        Assert.Equal(new LedgerOutcome(1, true), (await first.ApplyAsync([Attempt(Cmid(1), T0)], Ct))[0]);
+
+        // The second writer loaded version 0; the group is at 1 now: its commit is refused whole.
+        await Assert.ThrowsAsync<LedgerVersionConflictException>(async () => await second.ApplyAsync([Attempt(Cmid(2), T0), Attempt(Cmid(3), T0)], Ct));
+        Assert.False(second.IsLoaded);
+        Assert.Equal([Cmid(1)], (await store.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
+        Assert.Single(await store.GetHistoryAsync(10, Ct));
+
+        // Its next batch reloads first and continues the count the first writer left; then the first writer is the stale one.
+        Assert.Equal([2, 3], (await second.ApplyAsync([Attempt(Cmid(2), T0), Attempt(Cmid(3), T0)], Ct)).Select(o => o.CurrentCount));
+        Assert.Equal(2, second.Version);
+        await Assert.ThrowsAsync<LedgerVersionConflictException>(async () => await first.ApplyAsync([Attempt(Cmid(4), T0)], Ct));
+        Assert.Equal([Cmid(1), Cmid(2), Cmid(3)], (await store.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
     }
 }

@@ -32,8 +32,15 @@ public sealed class MigrationTests : StoreTestBase
         }
 
         Assert.Superset(
-            new HashSet<string> { "schema_migrations", "farm_identity", "farm_csvlk", "ledger", "ledger_entry", "client", "activation_history", "node" },
+            new HashSet<string> { "schema_migrations", "farm_identity", "farm_csvlk", "ledger", "ledger_entry", "client", "activation_history" },
             tables.ToHashSet());
+        Assert.DoesNotContain("node", tables); // retired in version 3: membership comes from Orleans
+        using (var columns = raw.CreateCommand())
+        {
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('ledger') WHERE name = 'version'";
+            Assert.Equal(1L, (long)columns.ExecuteScalar()!);
+        }
+
         Assert.Equal(SqliteActivationStore.LatestSchemaVersion, Scalar(raw, "SELECT max(version) FROM schema_migrations"));
         Assert.Equal(SqliteActivationStore.LatestSchemaVersion, Scalar(raw, "SELECT count(*) FROM schema_migrations"));
         using var mode = raw.CreateCommand();

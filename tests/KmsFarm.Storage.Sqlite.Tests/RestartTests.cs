@@ -1,6 +1,7 @@
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
+using KmsFarm.TestKit;
 using Microsoft.Data.Sqlite;
 
 namespace KmsFarm.Storage.Sqlite.Tests;
@@ -121,7 +122,7 @@ public sealed class RestartTests : StoreTestBase
         }
 
         var batch = new[] { Attempt(Cmid(10), T0.AddHours(1)), Attempt(Cmid(0), T0.AddHours(1)), Attempt(Cmid(11), T0.AddHours(1), machine: "breaks-the-write") };
-        var error = await Assert.ThrowsAsync<SqliteException>(() => store.ApplyAsync(ProductGroup.Windows, batch, T0.AddHours(1), Ct).AsTask());
+        var error = await Assert.ThrowsAsync<SqliteException>(() => store.ApplyAsync(ProductGroup.Windows, batch, T0.AddHours(1), Ct));
         Assert.Contains("injected failure", error.Message, StringComparison.Ordinal);
 
         // Nothing of the batch is on disk, and the in-memory ledger agrees: CMID 10 is still new, the count continues at 4.

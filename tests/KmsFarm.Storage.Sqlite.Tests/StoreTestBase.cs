@@ -1,5 +1,6 @@
 using KmsFarm.Activation;
 using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -3,39 +3,67 @@ using KmsFarm.Protocol.Catalog;
 
 namespace KmsFarm.TestKit;
 
-/// <summary>A real <see cref="IActivationStore"/> in memory, for tests and benchmarks: one <see cref="ProductGroupLedger"/>
-/// per group behind its own lock, an append-only history and the first identity created. <see cref="BeforeApply"/> lets
-/// a test hold or fail a batch.</summary>
+/// <summary>A real <see cref="IActivationStore"/> in memory, for tests and benchmarks: per group a stored cache (capacity,
+/// entries with their seq) and a version that every commit must name (the same fence as the database stores), an
+/// append-only history and the first identity created. Thread-safe, so several silos of one test cluster can share it.
+/// <see cref="BeforeCommit"/> lets a test hold or fail a commit.</summary>
 public sealed class InMemoryActivationStore : IActivationStore
 {
-    private readonly Dictionary<ProductGroup, ProductGroupLedger> _ledgers =
-        Enum.GetValues<ProductGroup>().ToDictionary(g => g, g => new ProductGroupLedger(g));
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ProductGroup, GroupRow> _groups = Enum.GetValues<ProductGroup>().ToDictionary(g => g, _ => new GroupRow());
     private readonly List<ActivationRecord> _history = [];
     private readonly List<int> _batchSizes = [];
-    private readonly Lock _identityLock = new();
     private FarmIdentity? _identity;
-    private int _applyCalls;
-    private int _appliedAttempts;
+    private int _commitCalls;
+    private int _committedAttempts;
+    private int _loads;
+    private int _conflicts;
 
-    /// <summary>Runs before each batch is applied (outside the group lock); throw to simulate a store failure, await to
-    /// hold the batch.</summary>
-    public Func<ProductGroup, IReadOnlyList<ActivationAttempt>, CancellationToken, ValueTask>? BeforeApply { get; set; }
+    /// <summary>Runs before each commit is checked and written; throw to simulate a store failure, await to hold it.</summary>
+    public Func<LedgerCommit, CancellationToken, ValueTask>? BeforeCommit { get; set; }
 
-    /// <summary>How many times <see cref="ApplyAsync"/> was called.</summary>
-    public int ApplyCalls => Volatile.Read(ref _applyCalls);
+    /// <summary>How many times <see cref="CommitLedgerAsync"/> was called (fenced ones included).</summary>
+    public int CommitCalls => Volatile.Read(ref _commitCalls);
 
-    /// <summary>How many attempts were applied in total.</summary>
-    public int AppliedAttempts => Volatile.Read(ref _appliedAttempts);
+    /// <summary>How many attempts were committed in total.</summary>
+    public int CommittedAttempts => Volatile.Read(ref _committedAttempts);
 
-    /// <summary>The size of every batch, in order.</summary>
+    /// <summary>How many times a group's cache was loaded.</summary>
+    public int Loads => Volatile.Read(ref _loads);
+
+    /// <summary>How many commits were refused because they named a version the group was no longer at.</summary>
+    public int Conflicts => Volatile.Read(ref _conflicts);
+
+    /// <summary>The size of every committed batch, in order.</summary>
     public IReadOnlyList<int> BatchSizes
     {
         get
         {
-            lock (_batchSizes)
+            lock (_lock)
             {
                 return _batchSizes.ToArray();
             }
+        }
+    }
+
+    /// <summary>Every history row, oldest first.</summary>
+    public IReadOnlyList<ActivationRecord> History
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _history.ToArray();
+            }
+        }
+    }
+
+    /// <summary>The version <paramref name="group"/> is at.</summary>
+    public long VersionOf(ProductGroup group)
+    {
+        lock (_lock)
+        {
+            return _groups[group].Version;
         }
     }
 
@@ -43,52 +71,66 @@ public sealed class InMemoryActivationStore : IActivationStore
 
     public ValueTask<FarmIdentity> GetOrCreateIdentityAsync(Func<FarmIdentity> create, CancellationToken cancellationToken)
     {
-        lock (_identityLock)
+        lock (_lock)
         {
             return ValueTask.FromResult(_identity ??= create());
         }
     }
 
-    public async ValueTask<IReadOnlyList<LedgerOutcome>> ApplyAsync(
-        ProductGroup group, IReadOnlyList<ActivationAttempt> attempts, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<StoredLedger> LoadLedgerAsync(ProductGroup group, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _applyCalls);
-        if (BeforeApply is { } hook)
+        cancellationToken.ThrowIfCancellationRequested();
+        Interlocked.Increment(ref _loads);
+        lock (_lock)
         {
-            await hook(group, attempts, cancellationToken).ConfigureAwait(false);
+            var row = _groups[group];
+            var entries = row.Entries.Values.OrderBy(e => e.Seq).Select(e => new LedgerEntry(e.ClientMachineId, e.LastSeen)).ToArray();
+            long nextSeq = row.Entries.Count == 0 ? 1 : row.Entries.Values.Max(e => e.Seq) + 1;
+            return ValueTask.FromResult(new StoredLedger(group, row.Capacity, entries, row.Version, nextSeq));
+        }
+    }
+
+    public async ValueTask CommitLedgerAsync(LedgerCommit commit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(commit);
+        Interlocked.Increment(ref _commitCalls);
+        if (BeforeCommit is { } hook)
+        {
+            await hook(commit, cancellationToken).ConfigureAwait(false);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        var outcomes = new LedgerOutcome[attempts.Count];
-        var ledger = _ledgers[group];
-        lock (ledger)
+        lock (_lock)
         {
-            for (int i = 0; i < attempts.Count; i++)
+            var row = _groups[commit.Group];
+            if (row.Version != commit.ExpectedVersion)
             {
-                outcomes[i] = ledger.Apply(attempts[i].ClientMachineId, attempts[i].RequiredClientCount, now);
+                Interlocked.Increment(ref _conflicts);
+                throw new LedgerVersionConflictException(commit.Group, commit.ExpectedVersion);
             }
-        }
 
-        lock (_history)
-        {
-            for (int i = 0; i < attempts.Count; i++)
+            row.Version = commit.NewVersion;
+            row.Capacity = commit.Capacity;
+            foreach (var id in commit.RemovedIds)
             {
-                _history.Add(attempts[i].Record with { CurrentCount = outcomes[i].CurrentCount });
+                row.Entries.Remove(id);
             }
+
+            foreach (var entry in commit.Upserted)
+            {
+                row.Entries[entry.ClientMachineId] = entry;
+            }
+
+            _history.AddRange(commit.Records);
+            _batchSizes.Add(commit.Records.Count);
         }
 
-        lock (_batchSizes)
-        {
-            _batchSizes.Add(attempts.Count);
-        }
-
-        Interlocked.Add(ref _appliedAttempts, attempts.Count);
-        return outcomes;
+        Interlocked.Add(ref _committedAttempts, commit.Records.Count);
     }
 
     public ValueTask AppendRefusalAsync(ActivationRecord record, CancellationToken cancellationToken)
     {
-        lock (_history)
+        lock (_lock)
         {
             _history.Add(record);
         }
@@ -98,18 +140,19 @@ public sealed class InMemoryActivationStore : IActivationStore
 
     public ValueTask<LedgerSnapshot> GetLedgerAsync(ProductGroup group, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var ledger = _ledgers[group];
-        lock (ledger)
+        var cutoff = now - ProductGroupLedger.ExpiryPeriod;
+        lock (_lock)
         {
-            var snapshot = ledger.ToSnapshot();
-            var cutoff = now - ProductGroupLedger.ExpiryPeriod;
-            return ValueTask.FromResult(snapshot with { Entries = snapshot.Entries.Where(e => e.LastSeen > cutoff).ToArray() });
+            var row = _groups[group];
+            var entries = row.Entries.Values.OrderBy(e => e.Seq).Where(e => e.LastSeen > cutoff)
+                .Select(e => new LedgerEntry(e.ClientMachineId, e.LastSeen)).ToArray();
+            return ValueTask.FromResult(new LedgerSnapshot(group, row.Capacity, entries));
         }
     }
 
     public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken)
     {
-        lock (_history)
+        lock (_lock)
         {
             IReadOnlyList<ActivationRecord> newest = _history.AsEnumerable().Reverse().Take(limit).ToArray();
             return ValueTask.FromResult(newest);
@@ -119,4 +162,13 @@ public sealed class InMemoryActivationStore : IActivationStore
     public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken) => ValueTask.FromResult(true);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private sealed class GroupRow
+    {
+        public int Capacity { get; set; }
+
+        public long Version { get; set; }
+
+        public Dictionary<Guid, SequencedLedgerEntry> Entries { get; } = [];
+    }
 }

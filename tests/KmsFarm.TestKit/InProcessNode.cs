@@ -36,6 +36,9 @@ public sealed class InProcessNode : IAsyncDisposable
 
     public HttpClient Http { get; private set; } = null!;
 
+    /// <summary>The node's silo-to-silo port (a free one chosen at each start unless <c>--silo-port</c> was given).</summary>
+    public int SiloPort { get; private set; }
+
     public IServiceProvider Services => _app?.Services ?? throw new InvalidOperationException("The node is not running.");
 
     /// <param name="store">The <c>--store</c> value; null for a SQLite file in the node's temp directory.</param>
@@ -72,6 +75,23 @@ public sealed class InProcessNode : IAsyncDisposable
             "--log-level", "Warning",
             .. _extraArgs,
         ];
+        int siloFlag = _extraArgs.ToList().IndexOf("--silo-port");
+        if (siloFlag < 0)
+        {
+            // Every in-process node is a silo: each needs its own silo-to-silo port, and farm nodes reach each other on loopback.
+            SiloPort = LoopbackPorts.Free();
+            args = [.. args, "--silo-port", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        }
+        else
+        {
+            SiloPort = int.Parse(_extraArgs[siloFlag + 1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (!_extraArgs.Contains("--advertised-address"))
+        {
+            args = [.. args, "--advertised-address", "127.0.0.1"];
+        }
+
         var app = NodeApplication.Create(args, _configure, contentRoot: Directory);
         await app.StartAsync(cancellationToken);
         _app = app;

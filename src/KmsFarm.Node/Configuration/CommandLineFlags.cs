@@ -19,13 +19,16 @@ public static class CommandLineFlags
         ["--allow"] = new("KmsFarm:Access:Allow", true, "CIDR allowed to connect (repeatable; default private ranges and loopback)"),
         ["--deny"] = new("KmsFarm:Access:Deny", true, "CIDR refused (repeatable; wins over --allow)"),
         ["--store"] = new("KmsFarm:Store:Location", false, "sqlite:PATH or postgres:CONNECTION-STRING (default sqlite:kmsfarm.db)"),
+        ["--durability"] = new("KmsFarm:Store:Durability", false, "process|fsync: answer once the database has the write, or once it is flushed to disk (default process)"),
+        ["--cluster-id"] = new("KmsFarm:Cluster:ClusterId", false, "the farm's cluster id: nodes sharing a database and cluster id form one farm (default kmsfarm)"),
+        ["--silo-port"] = new("KmsFarm:Cluster:SiloPort", false, "silo-to-silo TCP port (default 11111; two nodes on one machine need different ones)"),
+        ["--gateway-port"] = new("KmsFarm:Cluster:GatewayPort", false, "Orleans client gateway TCP port (default: no gateway)"),
+        ["--advertised-address"] = new("KmsFarm:Cluster:AdvertisedAddress", false, "IP address other silos reach this one at (default: 127.0.0.1 for sqlite, else the first non-loopback IPv4)"),
         ["--node-name"] = new("KmsFarm:Node:Name", false, "name recorded with activations (default machine name)"),
         ["--catalog"] = new("KmsFarm:Node:CatalogPath", false, "catalog file replacing the built-in one"),
         ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
         ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
         ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
-        ["--heartbeat-interval"] = new("KmsFarm:Node:HeartbeatInterval", false, "seconds (or hh:mm:ss.fff) between node-registry heartbeats (default 10)"),
-        ["--node-gone-after"] = new("KmsFarm:Node:GoneAfter", false, "seconds (or hh:mm:ss) without a heartbeat before a node is listed as gone (default 30)"),
         ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
     };
 
@@ -62,7 +65,7 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if ((name is "--idle-timeout" or "--heartbeat-interval" or "--node-gone-after") && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
+            if (name is "--idle-timeout" && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
             }

@@ -8,7 +8,8 @@ namespace KmsFarm.Node.Configuration;
 /// <summary>Start-up checks for the node's settings. Every message names the configuration key and its flag, so the
 /// operator knows what to fix wherever the value came from.</summary>
 public sealed class NodeOptionsValidator :
-    IValidateOptions<KmsListenerOptions>, IValidateOptions<AccessControlOptions>, IValidateOptions<StoreOptions>, IValidateOptions<NodeOptions>
+    IValidateOptions<KmsListenerOptions>, IValidateOptions<AccessControlOptions>, IValidateOptions<StoreOptions>, IValidateOptions<NodeOptions>,
+    IValidateOptions<FarmClusterOptions>
 {
     public ValidateOptionsResult Validate(string? name, KmsListenerOptions options) => Result(Check(options));
 
@@ -17,6 +18,8 @@ public sealed class NodeOptionsValidator :
     public ValidateOptionsResult Validate(string? name, StoreOptions options) => Result(Check(options));
 
     public ValidateOptionsResult Validate(string? name, NodeOptions options) => Result(Check(options));
+
+    public ValidateOptionsResult Validate(string? name, FarmClusterOptions options) => Result(Check(options));
 
     public static IEnumerable<string> Check(KmsListenerOptions options)
     {
@@ -65,9 +68,44 @@ public sealed class NodeOptionsValidator :
 
     public static IEnumerable<string> Check(StoreOptions options)
     {
-        if (!StoreLocation.TryParse(options.Location, out _, out string? error))
+        if (!StoreLocation.TryParse(options.Location, out var location, out string? error))
         {
             yield return $"{StoreOptions.SectionName}:Location (--store) {error}.";
+        }
+        else if (location.Kind == StoreKind.Postgres && CheckConnectionString(location.Target) is { } connectionError)
+        {
+            yield return $"{StoreOptions.SectionName}:Location (--store) postgres: {connectionError}";
+        }
+
+        if (!Enum.IsDefined(options.Durability))
+        {
+            yield return $"{StoreOptions.SectionName}:Durability (--durability) is {options.Durability}; expected process or fsync.";
+        }
+    }
+
+    public static IEnumerable<string> Check(FarmClusterOptions options)
+    {
+        const string section = FarmClusterOptions.SectionName;
+        if (string.IsNullOrEmpty(options.ClusterId) || options.ClusterId.Length > 64
+            || !options.ClusterId.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+        {
+            yield return $"{section}:ClusterId (--cluster-id) '{options.ClusterId}' must be 1..64 letters, digits, '.', '-' or '_'.";
+        }
+
+        if (options.SiloPort is < 1 or > 65535)
+        {
+            yield return $"{section}:SiloPort (--silo-port) is {I(options.SiloPort)}; expected 1..65535.";
+        }
+
+        if (options.GatewayPort is int gateway && (gateway is < 1 or > 65535 || gateway == options.SiloPort))
+        {
+            yield return $"{section}:GatewayPort (--gateway-port) is {I(gateway)}; expected 1..65535 and not the silo port.";
+        }
+
+        if (options.AdvertisedAddress is { Length: > 0 } address
+            && (!System.Net.IPAddress.TryParse(address, out var ip) || ip.Equals(System.Net.IPAddress.Any) || ip.Equals(System.Net.IPAddress.IPv6Any)))
+        {
+            yield return $"{section}:AdvertisedAddress (--advertised-address) '{address}' is not a unicast IP address other silos can reach.";
         }
     }
 
@@ -82,15 +120,19 @@ public sealed class NodeOptionsValidator :
         {
             yield return $"{NodeOptions.SectionName}:CatalogPath (--catalog) '{path}' does not exist.";
         }
+    }
 
-        if (options.HeartbeatInterval < NodeOptions.MinHeartbeatInterval || options.HeartbeatInterval > NodeOptions.MaxHeartbeatInterval)
+    /// <summary>Null when Npgsql accepts the connection string (or URL); else why not.</summary>
+    private static string? CheckConnectionString(string connectionString)
+    {
+        try
         {
-            yield return $"{NodeOptions.SectionName}:HeartbeatInterval (--heartbeat-interval) is {T(options.HeartbeatInterval)}; expected 100 ms to 10 minutes.";
+            _ = KmsFarm.Storage.Postgres.PostgresConnectionString.Normalize(connectionString);
+            return null;
         }
-        else if (options.GoneAfter <= options.HeartbeatInterval || options.GoneAfter > TimeSpan.FromDays(1))
+        catch (Exception ex) when (ex is ArgumentException or FormatException or InvalidCastException or OverflowException or KeyNotFoundException)
         {
-            yield return $"{NodeOptions.SectionName}:GoneAfter (--node-gone-after) is {T(options.GoneAfter)}; expected longer than " +
-                $"{NodeOptions.SectionName}:HeartbeatInterval ({T(options.HeartbeatInterval)}) and at most 1 day.";
+            return "is not a valid connection string: " + ex.Message;
         }
     }
 
@@ -112,6 +154,4 @@ public sealed class NodeOptionsValidator :
     }
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
-
-    private static string T(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
 }

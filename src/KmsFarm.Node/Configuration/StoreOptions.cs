@@ -1,3 +1,5 @@
+using KmsFarm.Activation;
+
 namespace KmsFarm.Node.Configuration;
 
 /// <summary>Which store holds the ledgers and the farm identity. Section <c>KmsFarm:Store</c>.</summary>
@@ -10,4 +12,8 @@ public sealed class StoreOptions
 
     /// <summary><c>sqlite:PATH</c> or <c>postgres:CONNECTION-STRING</c>. Default <see cref="DefaultLocation"/>.</summary>
     public string Location { get; set; } = DefaultLocation;
+
+    /// <summary>When an activation is answered: <see cref="StoreDurability.Process"/> (default) once the database has the
+    /// write, without waiting for its disk flush; <see cref="StoreDurability.Fsync"/> after the flush.</summary>
+    public StoreDurability Durability { get; set; } = StoreDurability.Process;
 }

@@ -75,7 +75,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
         bool counted = _metrics.ConnectionStarted();
         try
         {
-            if (!_runtime.IsLoaded || _lifetime.ApplicationStopping.IsCancellationRequested)
+            if (!_runtime.IsServing || _lifetime.ApplicationStopping.IsCancellationRequested)
             {
                 return;
             }

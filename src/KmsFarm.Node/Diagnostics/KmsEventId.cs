@@ -27,9 +27,6 @@ public static class KmsEventId
     public const int StoreOpened = 5003;
     public const int StoreDisposeFailed = 5004;
 
-    // The node registry (membership for the status API; never needed to serve).
-    public const int NodeRegistered = 5005;
-    public const int NodeRegistrationFailed = 5006;
-    public const int NodeHeartbeatFailed = 5007;
-    public const int NodeRegistryMissing = 5008;
+    // 5005-5008 belonged to the retired node registry (membership comes from Orleans now): never reuse them.
+    public const int SiloSettings = 5009;
 }

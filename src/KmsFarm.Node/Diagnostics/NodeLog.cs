@@ -21,19 +21,8 @@ internal static partial class NodeLog
         "Farm identity loaded: host build {HostBuild} (NDR64 {Ndr64}), LCID {Lcid}, {CsvlkCount} CSVLK(s), created {Created}", EventName = "IdentityLoaded")]
     public static partial void IdentityLoaded(this ILogger logger, int hostBuild, bool ndr64, int lcid, int csvlkCount, DateTimeOffset created);
 
-    [LoggerMessage(KmsEventId.NodeRegistered, LogLevel.Information,
-        "Node {NodeName} registered in the node registry: {Endpoints}, version {Version}", EventName = "NodeRegistered")]
-    public static partial void NodeRegistered(this ILogger logger, string nodeName, string endpoints, string version);
-
-    [LoggerMessage(KmsEventId.NodeRegistrationFailed, LogLevel.Warning,
-        "Registering node {NodeName} in the node registry failed; retrying at the next heartbeat", EventName = "NodeRegistrationFailed")]
-    public static partial void NodeRegistrationFailed(this ILogger logger, Exception exception, string nodeName);
-
-    [LoggerMessage(KmsEventId.NodeHeartbeatFailed, LogLevel.Warning,
-        "Heartbeat of node {NodeName} failed; the node keeps serving and tries again in {Interval}", EventName = "NodeHeartbeatFailed")]
-    public static partial void NodeHeartbeatFailed(this ILogger logger, Exception exception, string nodeName, TimeSpan interval);
-
-    [LoggerMessage(KmsEventId.NodeRegistryMissing, LogLevel.Information,
-        "The store keeps no node registry; node {NodeName} is not listed", EventName = "NodeRegistryMissing")]
-    public static partial void NodeRegistryMissing(this ILogger logger, string nodeName);
+    [LoggerMessage(KmsEventId.SiloSettings, LogLevel.Information,
+        "Silo {SiloName}: cluster {ClusterId} ({Clustering}), silo endpoint {SiloEndpoint}, gateway {Gateway}, store durability {Durability}",
+        EventName = "SiloSettings")]
+    public static partial void SiloSettings(this ILogger logger, string siloName, string clusterId, string clustering, string siloEndpoint, string gateway, string durability);
 }

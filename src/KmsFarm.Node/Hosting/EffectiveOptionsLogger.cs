@@ -11,6 +11,7 @@ internal sealed class EffectiveOptionsLogger(
     IOptions<AccessControlOptions> access,
     IOptions<StoreOptions> store,
     IOptions<NodeOptions> node,
+    IOptions<FarmClusterOptions> cluster,
     NodeEndpoints endpoints,
     ILogger<EffectiveOptionsLogger> logger) : IHostedLifecycleService
 {
@@ -29,6 +30,11 @@ internal sealed class EffectiveOptionsLogger(
             string.Join(", ", a.EffectiveAllow),
             a.Deny.Count == 0 ? "(none)" : string.Join(", ", a.Deny),
             node.Value.CatalogPath ?? "(built-in)");
+        var c = cluster.Value;
+        string clustering = location?.Kind == StoreKind.Postgres ? "membership in the PostgreSQL store" : "single silo on loopback";
+        var advertised = SiloHostingExtensions.ChooseAdvertisedAddress(c.AdvertisedAddress, location?.Kind ?? StoreKind.Sqlite);
+        logger.SiloSettings(node.Value.Name, c.ClusterId, clustering, $"{advertised}:{c.SiloPort}",
+            c.GatewayPort is int gateway ? gateway.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none", store.Value.Durability.ToString());
         return Task.CompletedTask;
     }
 

@@ -2,7 +2,8 @@ using KmsFarm.Node.Runtime;
 
 namespace KmsFarm.Node.Hosting;
 
-/// <summary>/healthz/live (the process runs) and /healthz/ready (identity loaded and the store answers).</summary>
+/// <summary>/healthz/live (the process runs) and /healthz/ready (serving: identity loaded, the silo active in its
+/// cluster, and the store answers).</summary>
 public static class HealthEndpoints
 {
     /// <summary>How long readiness waits for the store before calling it not ready.</summary>
@@ -21,6 +22,18 @@ public static class HealthEndpoints
         if (runtime.StoreOrNull is not { } store)
         {
             return NotReady("identity not loaded");
+        }
+
+        if (!runtime.IsServing)
+        {
+            return NotReady("silo not started, or node stopping");
+        }
+
+        var membership = context.RequestServices.GetRequiredService<IClusterMembershipService>();
+        var self = context.RequestServices.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        if (membership.CurrentSnapshot.GetSiloStatus(self) != SiloStatus.Active)
+        {
+            return NotReady("silo is " + membership.CurrentSnapshot.GetSiloStatus(self) + " in its cluster");
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);

@@ -1,15 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using KmsFarm.Activation;
 using KmsFarm.Node.Runtime;
 
 namespace KmsFarm.Node.Hosting;
 
-/// <summary>The read-only status API on the HTTP endpoint. So far: <c>GET /api/nodes</c>, the node registry.</summary>
+/// <summary>The read-only status API on the HTTP endpoint. So far: <c>GET /api/nodes</c>, the farm's silos.</summary>
 public static class NodeApiEndpoints
 {
-    /// <summary>How long /api/nodes waits for the store.</summary>
-    public static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(3);
+    /// <summary>How long /api/nodes waits for the cluster's membership.</summary>
+    public static readonly TimeSpan MembershipTimeout = TimeSpan.FromSeconds(3);
 
     public static IEndpointRouteBuilder MapKmsFarmApi(this IEndpointRouteBuilder endpoints)
     {
@@ -17,39 +16,42 @@ public static class NodeApiEndpoints
         return endpoints;
     }
 
-    /// <summary>Every node the store has seen, ordered by name:
-    /// <c>[{"name","endpoints":[…],"version","started","lastHeartbeat","gone"}]</c>, times in ISO 8601 UTC.</summary>
+    /// <summary>Every silo the farm's Orleans membership table lists (dead ones too, until Orleans cleans them up), ordered
+    /// by name then start time: <c>[{"name","address","hostName","status","started","lastIAmAlive"}]</c>; status is
+    /// Orleans' SiloStatus (Joining, Active, ShuttingDown, Stopping, Dead); times in ISO 8601 UTC.</summary>
     private static async Task<IResult> ListNodesAsync(HttpContext context)
     {
         var runtime = context.RequestServices.GetRequiredService<NodeRuntime>();
-        if (!runtime.IsLoaded)
+        if (!runtime.IsServing)
         {
-            return Unavailable("node not started");
+            return Unavailable("node not serving");
         }
 
-        if (runtime.RegistryOrNull is not { } registry)
-        {
-            return Results.Text("the store keeps no node registry\n", statusCode: StatusCodes.Status501NotImplemented);
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(StoreTimeout);
-        IReadOnlyList<NodeStatus> nodes;
+        var management = context.RequestServices.GetRequiredService<IGrainFactory>().GetGrain<IManagementGrain>(0);
+        MembershipEntry[] entries;
         try
         {
-            nodes = await registry.ListAsync(timeout.Token).ConfigureAwait(false);
+            entries = await management.GetDetailedHosts(onlyActive: false).WaitAsync(MembershipTimeout, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        catch (TimeoutException)
         {
-            return Unavailable("store did not answer in time");
+            return Unavailable("membership did not answer in time");
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return Unavailable("store error: " + ex.GetType().Name);
+            return Unavailable("membership error: " + ex.GetType().Name);
         }
 
-        var views = nodes.Select(n => new NodeView(
-            n.Name, n.Endpoints, n.Version, n.Started.ToUniversalTime(), n.LastHeartbeat.ToUniversalTime(), n.IsGone)).ToArray();
+        var views = entries
+            .Select(e => new NodeView(
+                e.SiloName,
+                e.SiloAddress.Endpoint.ToString(),
+                e.HostName,
+                e.Status.ToString(),
+                new DateTimeOffset(DateTime.SpecifyKind(e.StartTime, DateTimeKind.Utc)),
+                new DateTimeOffset(DateTime.SpecifyKind(e.IAmAliveTime, DateTimeKind.Utc))))
+            .OrderBy(v => v.Name, StringComparer.Ordinal).ThenBy(v => v.Started)
+            .ToArray();
         return Results.Json(views, NodeApiJson.Default.NodeViewArray);
     }
 
@@ -57,9 +59,8 @@ public static class NodeApiEndpoints
         Results.Text("unavailable: " + reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
 }
 
-/// <summary>One entry of <c>/api/nodes</c>.</summary>
-public sealed record NodeView(
-    string Name, IReadOnlyList<string> Endpoints, string Version, DateTimeOffset Started, DateTimeOffset LastHeartbeat, bool Gone);
+/// <summary>One entry of <c>/api/nodes</c>: a silo of the farm's membership.</summary>
+public sealed record NodeView(string Name, string Address, string HostName, string Status, DateTimeOffset Started, DateTimeOffset LastIAmAlive);
 
 /// <summary>Source-generated JSON of the status API (camelCase, as web APIs are).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]

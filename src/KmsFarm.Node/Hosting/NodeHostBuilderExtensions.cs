@@ -16,7 +16,8 @@ namespace KmsFarm.Node.Hosting;
 public static class NodeHostBuilderExtensions
 {
     /// <summary>Adds the command-line flags as the highest-priority configuration source, validates every setting (throwing
-    /// <see cref="NodeConfigurationException"/> naming the setting), registers the services and configures Kestrel.</summary>
+    /// <see cref="NodeConfigurationException"/> naming the setting), registers the services and the silo, and configures
+    /// Kestrel.</summary>
     public static WebApplicationBuilder AddKmsFarmNode(this WebApplicationBuilder builder, IReadOnlyList<string> args)
     {
         builder.Configuration.AddInMemoryCollection(CommandLineFlags.Translate(args));
@@ -27,6 +28,7 @@ public static class NodeHostBuilderExtensions
         services.AddOptions<AccessControlOptions>().BindConfiguration(AccessControlOptions.SectionName).ValidateOnStart();
         services.AddOptions<StoreOptions>().BindConfiguration(StoreOptions.SectionName).ValidateOnStart();
         services.AddOptions<NodeOptions>().BindConfiguration(NodeOptions.SectionName).ValidateOnStart();
+        services.AddOptions<FarmClusterOptions>().BindConfiguration(FarmClusterOptions.SectionName).ValidateOnStart();
         services.AddOptions<ActivationPolicyOptions>().BindConfiguration(NodeSettings.ActivationSectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ActivationPolicyOptions>, ActivationPolicyOptionsValidator>();
         services.AddSingleton(settings.Catalog);
@@ -35,6 +37,7 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton<IValidateOptions<AccessControlOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());
         services.AddSingleton<IValidateOptions<StoreOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());
         services.AddSingleton<IValidateOptions<NodeOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());
+        services.AddSingleton<IValidateOptions<FarmClusterOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());
 
         services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
@@ -43,12 +46,14 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton<NodeRuntime>();
         services.AddSingleton<ActivationServiceBuilder>();
         services.AddSingleton<IActivationStoreFactory>(sp => new StoreFactory(
-            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<NodeOptions>>().Value.GoneAfter, sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<StoreOptions>>().Value.Durability));
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
+        // Before the silo: its grains use the store this opens. Hosted services added here start before Kestrel (which
+        // WebApplication adds last) and stop after it, so the silo outlives the connections it serves.
         services.AddHostedService<NodeStartupService>();
         services.AddHostedService<EffectiveOptionsLogger>();
-        services.AddHostedService<NodeRegistrationService>();
+        builder.AddKmsFarmSilo(settings);
 
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = CreateBoundListenSocket);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>

@@ -2,13 +2,22 @@ using System.Globalization;
 using System.Net;
 using KmsFarm.Activation;
 using KmsFarm.Node.Configuration;
+using KmsFarm.Node.Storage;
 using KmsFarm.Protocol.Catalog;
 
 namespace KmsFarm.Node.Hosting;
 
-/// <summary>What the host needs before the container exists (listen addresses, the catalog), bound and validated eagerly
-/// so a bad value stops start-up with a message naming it rather than failing inside Kestrel.</summary>
-internal sealed record NodeSettings(IReadOnlyList<IPEndPoint> KmsEndPoints, IPEndPoint HttpEndPoint, ProductCatalog Catalog)
+/// <summary>What the host needs before the container exists (listen addresses, the catalog, the store and the silo's
+/// cluster settings), bound and validated eagerly so a bad value stops start-up with a message naming it rather than
+/// failing inside Kestrel or Orleans.</summary>
+internal sealed record NodeSettings(
+    IReadOnlyList<IPEndPoint> KmsEndPoints,
+    IPEndPoint HttpEndPoint,
+    ProductCatalog Catalog,
+    StoreLocation Store,
+    FarmClusterOptions Cluster,
+    IPAddress AdvertisedAddress,
+    string NodeName)
 {
     /// <summary>Where the activation policy lives in the node's configuration.</summary>
     public const string ActivationSectionName = "KmsFarm:" + ActivationPolicyOptions.SectionName;
@@ -20,10 +29,12 @@ internal sealed record NodeSettings(IReadOnlyList<IPEndPoint> KmsEndPoints, IPEn
         var store = Bind<StoreOptions>(configuration, StoreOptions.SectionName);
         var node = Bind<NodeOptions>(configuration, NodeOptions.SectionName);
         var policy = Bind<ActivationPolicyOptions>(configuration, ActivationSectionName);
+        var cluster = Bind<FarmClusterOptions>(configuration, FarmClusterOptions.SectionName);
         var failures = NodeOptionsValidator.Check(listener)
             .Concat(NodeOptionsValidator.Check(access))
             .Concat(NodeOptionsValidator.Check(store))
             .Concat(NodeOptionsValidator.Check(node))
+            .Concat(NodeOptionsValidator.Check(cluster))
             .ToList();
         var catalog = failures.Count == 0 ? LoadCatalog(node.CatalogPath, failures) : null;
         if (catalog is not null)
@@ -38,7 +49,15 @@ internal sealed record NodeSettings(IReadOnlyList<IPEndPoint> KmsEndPoints, IPEn
         }
 
         var kms = listener.EffectiveKmsEndpoints.Select((e, i) => EndPointParser.Parse(e, $"{KmsListenerOptions.SectionName}:KmsEndpoints:{i}")).ToArray();
-        return new NodeSettings(kms, EndPointParser.Parse(listener.HttpEndpoint, $"{KmsListenerOptions.SectionName}:HttpEndpoint"), catalog);
+        var location = StoreLocation.Parse(store.Location);
+        return new NodeSettings(
+            kms,
+            EndPointParser.Parse(listener.HttpEndpoint, $"{KmsListenerOptions.SectionName}:HttpEndpoint"),
+            catalog,
+            location,
+            cluster,
+            SiloHostingExtensions.ChooseAdvertisedAddress(cluster.AdvertisedAddress, location.Kind),
+            node.Name);
     }
 
     /// <summary>The domain's own messages, re-rooted under KmsFarm: and with the command-line flag where there is one.</summary>

@@ -6,9 +6,11 @@ using Microsoft.Extensions.Options;
 namespace KmsFarm.Node.Runtime;
 
 /// <summary>The seam between the host and the activation domain: creates a new farm identity, tells whether its host
-/// build speaks NDR64 (the catalog's host-build table) and builds the <see cref="ActivationService"/> over the store.</summary>
+/// build speaks NDR64 (the catalog's host-build table) and builds the <see cref="ActivationService"/> over the store and
+/// the farm's product-group ledgers (the grains).</summary>
 public sealed class ActivationServiceBuilder(
     ProductCatalog catalog,
+    IProductGroupLedgers ledgers,
     IOptions<NodeOptions> nodeOptions,
     IOptions<ActivationPolicyOptions> policyOptions,
     TimeProvider timeProvider,
@@ -22,5 +24,5 @@ public sealed class ActivationServiceBuilder(
     public FarmIdentity CreateIdentity() => new FarmIdentityFactory(catalog, timeProvider).Create(nodeOptions.Value.HostBuild);
 
     public ActivationService Build(IActivationStore store, FarmIdentity identity) =>
-        new(catalog, store, identity, policyOptions.Value, timeProvider, nodeOptions.Value.Name, loggerFactory.CreateLogger<ActivationService>());
+        new(catalog, store, ledgers, identity, policyOptions.Value, timeProvider, nodeOptions.Value.Name, loggerFactory.CreateLogger<ActivationService>());
 }

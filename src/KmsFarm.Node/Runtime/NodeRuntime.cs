@@ -4,12 +4,17 @@ using KmsFarm.Protocol.Rpc;
 namespace KmsFarm.Node.Runtime;
 
 /// <summary>What the node serves with once start-up has loaded it: the store, the farm identity, the activation service
-/// and the RPC options derived from the identity. Connections arriving before <see cref="IsLoaded"/> are closed.</summary>
+/// and the RPC options derived from the identity. Connections are served only while <see cref="IsServing"/>: from the
+/// moment every hosted service (the silo and Kestrel included) has started until the node begins to stop.</summary>
 public sealed class NodeRuntime
 {
     private volatile Loaded? _loaded;
+    private volatile bool _serving;
 
     public bool IsLoaded => _loaded is not null;
+
+    /// <summary>Loaded, the silo joined its cluster and the node is not stopping.</summary>
+    public bool IsServing => _serving && _loaded is not null;
 
     public IActivationStore Store => Current.Store;
 
@@ -22,16 +27,16 @@ public sealed class NodeRuntime
     /// <summary>Store of the loaded runtime, or null before start-up finished (for /healthz/ready).</summary>
     public IActivationStore? StoreOrNull => _loaded?.Store;
 
-    /// <summary>The store's node registry once loaded; null before start-up finished or when the store keeps none.</summary>
-    public INodeRegistry? RegistryOrNull => _loaded?.Store as INodeRegistry;
-
     private Loaded Current => _loaded ?? throw new InvalidOperationException("The node has not finished starting.");
 
     internal void Load(IActivationStore store, FarmIdentity identity, ActivationService service, RpcServerOptions rpcOptions) =>
         _loaded = new Loaded(store, identity, service, rpcOptions);
 
+    internal void SetServing(bool serving) => _serving = serving;
+
     internal Loaded? Unload()
     {
+        _serving = false;
         var loaded = _loaded;
         _loaded = null;
         return loaded;

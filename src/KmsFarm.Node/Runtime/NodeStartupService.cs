@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace KmsFarm.Node.Runtime;
 
-/// <summary>Opens the store, loads (or creates) the farm identity and builds the activation service before Kestrel starts
-/// listening (StartingAsync runs before every StartAsync); disposes them after Kestrel has stopped and drained its
-/// connections (StoppedAsync runs after every StopAsync).</summary>
+/// <summary>Opens the store, loads (or creates) the farm identity and builds the activation service before the silo and
+/// Kestrel start (StartingAsync runs before every StartAsync); lets connections be served once everything has started
+/// (StartedAsync) and no longer once the node begins to stop (StoppingAsync); disposes the service and the store after
+/// Kestrel has drained its connections and the silo has handed its grains over (StoppedAsync runs after every StopAsync).</summary>
 internal sealed class NodeStartupService(
     NodeRuntime runtime,
     IActivationStoreFactory storeFactory,
@@ -45,9 +46,17 @@ internal sealed class NodeStartupService(
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        runtime.SetServing(true);
+        return Task.CompletedTask;
+    }
 
-    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        runtime.SetServing(false);
+        return Task.CompletedTask;
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

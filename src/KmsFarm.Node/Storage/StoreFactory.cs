@@ -6,21 +6,19 @@ using KmsFarm.Storage.Sqlite;
 namespace KmsFarm.Node.Storage;
 
 /// <summary>The one place that maps a store scheme to an implementation.</summary>
-/// <param name="nodeGoneAfter">The node registry's "gone" threshold (<c>KmsFarm:Node:GoneAfter</c>).</param>
-/// <param name="timeProvider">The SQLite registry's heartbeat clock (PostgreSQL uses the database clock).</param>
-public sealed class StoreFactory(ILoggerFactory loggerFactory, TimeSpan nodeGoneAfter, TimeProvider timeProvider) : IActivationStoreFactory
+/// <param name="durability">When a ledger commit returns (<c>KmsFarm:Store:Durability</c>).</param>
+public sealed class StoreFactory(ILoggerFactory loggerFactory, StoreDurability durability) : IActivationStoreFactory
 {
     public StoreFactory(ILoggerFactory loggerFactory)
-        : this(loggerFactory, NodeOptions.DefaultGoneAfter, TimeProvider.System)
+        : this(loggerFactory, StoreDurability.Process)
     {
     }
 
     public IActivationStore Create(StoreLocation location) => location.Kind switch
     {
         StoreKind.Sqlite => new SqliteActivationStore(
-            new SqliteStoreOptions { Path = location.Target, NodeGoneAfter = nodeGoneAfter },
-            loggerFactory.CreateLogger<SqliteActivationStore>(),
-            timeProvider),
+            new SqliteStoreOptions { Path = location.Target, Durability = durability },
+            loggerFactory.CreateLogger<SqliteActivationStore>()),
         StoreKind.Postgres => CreatePostgres(location.Target),
         _ => throw new ArgumentOutOfRangeException(nameof(location), location.Kind, "Unknown store kind."),
     };
@@ -32,7 +30,7 @@ public sealed class StoreFactory(ILoggerFactory loggerFactory, TimeSpan nodeGone
         try
         {
             return new PostgresActivationStore(
-                new PostgresStoreOptions { ConnectionString = connectionString, NodeGoneAfter = nodeGoneAfter }, loggerFactory);
+                new PostgresStoreOptions { ConnectionString = connectionString, Durability = durability }, loggerFactory);
         }
         catch (ArgumentException ex)
         {

@@ -6,6 +6,10 @@ namespace KmsFarm.Node.Storage;
 /// <summary>The parsed <c>--store</c> value: a scheme and what follows it.</summary>
 public sealed partial record StoreLocation(StoreKind Kind, string Target)
 {
+    /// <summary>Parses a value already checked by <see cref="TryParse"/>.</summary>
+    public static StoreLocation Parse(string? text) =>
+        TryParse(text, out var location, out string? error) ? location : throw new FormatException($"Store location {error}.");
+
     public static bool TryParse(string? text, [NotNullWhen(true)] out StoreLocation? location, [NotNullWhen(false)] out string? error)
     {
         location = null;

@@ -1,0 +1,105 @@
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
+using KmsFarm.Activation;
+using KmsFarm.Grains;
+using KmsFarm.Node.Configuration;
+using KmsFarm.Node.Runtime;
+using KmsFarm.Node.Storage;
+using KmsFarm.Storage.Postgres;
+using Orleans.Configuration;
+
+namespace KmsFarm.Node.Hosting;
+
+/// <summary>The node's Orleans silo, configured in one place (STYLE §2.9).</summary>
+public static class SiloHostingExtensions
+{
+    /// <summary>The Orleans service id of every KmsFarm cluster (what the cluster id groups: one kind of service).</summary>
+    public const string ServiceId = "kmsfarm";
+
+    /// <summary>Adds the silo: AdoNet clustering on the farm's PostgreSQL (invariant Npgsql) or a single loopback silo for
+    /// the embedded store; endpoints from <see cref="FarmClusterOptions"/>; failure detection tuned so a silo that dies
+    /// without notice is declared dead, and its product groups serve again from a survivor, within about 10 s; and the
+    /// product-group grains' services (the store, the ledgers adapter the activation service calls).</summary>
+    internal static IHostApplicationBuilder AddKmsFarmSilo(this IHostApplicationBuilder builder, NodeSettings settings)
+    {
+        var cluster = settings.Cluster;
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = ServiceId;
+            });
+            silo.Configure<SiloOptions>(o => o.SiloName = settings.NodeName);
+            if (settings.Store.Kind == StoreKind.Postgres)
+            {
+                silo.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = "Npgsql";
+                    o.ConnectionString = PostgresConnectionString.Normalize(settings.Store.Target);
+                });
+            }
+            else
+            {
+                silo.UseDevelopmentClustering(new IPEndPoint(settings.AdvertisedAddress, cluster.SiloPort));
+            }
+
+            silo.Configure<EndpointOptions>(o =>
+            {
+                o.AdvertisedIPAddress = settings.AdvertisedAddress;
+                o.SiloPort = cluster.SiloPort;
+                o.GatewayPort = cluster.GatewayPort ?? 0;
+
+                // A single embedded-store silo listens on loopback only; farm silos on every address (containers, NAT).
+                var listen = settings.Store.Kind == StoreKind.Postgres ? IPAddress.Any : settings.AdvertisedAddress;
+                o.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
+                o.GatewayListeningEndpoint = cluster.GatewayPort is int gateway ? new IPEndPoint(listen, gateway) : null;
+            });
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                // Defaults (10 s probes, 3 misses, 2 votes) take ~30-60 s to declare a killed silo dead; a product group
+                // hosted there answers nothing meanwhile. Probe every 2 s, declare after 2 misses; one vote is enough
+                // because a two-node farm has only one other silo to vote.
+                o.ProbeTimeout = TimeSpan.FromSeconds(2);
+                o.NumMissedProbesLimit = 2;
+                o.NumVotesForDeathDeclaration = 1;
+                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+                o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
+            });
+            silo.Configure<SiloMessagingOptions>(o =>
+            {
+                // A grain call that cannot be answered fails in 10 s, not 30: the node then closes the client's connection
+                // (the client retries, possibly on another node) instead of holding it.
+                o.ResponseTimeout = TimeSpan.FromSeconds(10);
+                o.SystemResponseTimeout = TimeSpan.FromSeconds(10);
+            });
+        });
+
+        builder.Services.AddSingleton<IActivationStore>(sp => sp.GetRequiredService<NodeRuntime>().Store);
+        builder.Services.AddSingleton<IProductGroupLedgers, GrainProductGroupLedgers>();
+        return builder;
+    }
+
+    /// <summary>The address other silos reach this one at: <paramref name="configured"/> when set; 127.0.0.1 for a
+    /// single embedded-store silo; else the first up, non-loopback IPv4 address, or 127.0.0.1 when there is none.</summary>
+    internal static IPAddress ChooseAdvertisedAddress(string? configured, StoreKind store)
+    {
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return IPAddress.Parse(configured);
+        }
+
+        if (store == StoreKind.Sqlite)
+        {
+            return IPAddress.Loopback;
+        }
+
+        var address = NetworkInterface.GetAllNetworkInterfaces()
+            .Where(i => i.OperationalStatus == OperationalStatus.Up && i.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+            .Select(a => a.Address)
+            .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
+        return address ?? IPAddress.Loopback;
+    }
+}
