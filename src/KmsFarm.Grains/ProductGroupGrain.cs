@@ -12,8 +12,11 @@ namespace KmsFarm.Grains;
 /// Reentrant so that calls from every node can wait for the same write: while a write is in flight, grain turns touch only
 /// <see cref="_batcher"/> (enqueue, thread-safe) and read <see cref="_writer"/>'s counters for <see cref="GetStatusAsync"/>.
 /// The writer itself is used by the batcher's loop alone, never by a grain turn after activation.
+/// Placed on the silo of the first caller (PreferLocalPlacement): the node that first needs a group serves it without a
+/// network hop, and where each group lives is predictable (a fresh farm's first client decides).
 /// </remarks>
 [Reentrant]
+[Orleans.Placement.PreferLocalPlacement]
 #pragma warning disable CA1001 // The batcher is stopped and disposed in OnDeactivateAsync, the end of an activation's life.
 public sealed class ProductGroupGrain : Grain, IProductGroupGrain
 {
