@@ -26,18 +26,18 @@ internal sealed class ClientTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.IsEmpty)
-        {
-            return;
-        }
-
-        int requestLength = (input[0] & 1) != 0 ? KmsServerCodec.V4RequestLength : KmsServerCodec.EncryptedRequestLength;
+        // Missing bytes count as zero, so even an empty input reaches the session (see IFuzzTarget).
+        byte bits = input.IsEmpty ? (byte)0 : input[0];
+        int requestLength = (bits & 1) != 0 ? KmsServerCodec.V4RequestLength : KmsServerCodec.EncryptedRequestLength;
         if (input.Length < 1 + requestLength)
         {
+            var unused = new RpcClientSession(OptionsFrom(bits));
+            _output.ResetWrittenCount();
+            unused.WriteBind(_output);
             return;
         }
 
-        var options = OptionsFrom(input[0]);
+        var options = OptionsFrom(bits);
         var kmsRequest = input.Slice(1, requestLength);
         bool haveState = KmsServerCodec.DecodeRequest(kmsRequest, out var serverView) == KmsHResults.Success;
         var state = KmsRoundTrip.ClientStateOf(serverView);

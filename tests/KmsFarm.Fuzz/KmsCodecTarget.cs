@@ -24,6 +24,7 @@ internal sealed class KmsCodecTarget : IFuzzTarget
     {
         if (input.IsEmpty)
         {
+            Wire(input);
             return;
         }
 

@@ -35,18 +35,15 @@ internal sealed class ServerSessionTarget : IFuzzTarget
 
     public void Run(ReadOnlySpan<byte> input)
     {
-        if (input.Length < 2)
-        {
-            return;
-        }
-
-        var options = OptionsFrom(input[0]);
-        ReadOnlyMemory<byte> stream = input[2..].ToArray();
+        // Missing option bytes count as zero, so even an empty input reaches the session (see IFuzzTarget).
+        var options = OptionsFrom(input.IsEmpty ? (byte)0 : input[0]);
+        byte chunking = input.Length < 2 ? (byte)0 : input[1];
+        ReadOnlyMemory<byte> stream = input[Math.Min(input.Length, 2)..].ToArray();
         _wholeOutput.ResetWrittenCount();
         _chunkedOutput.ResetWrittenCount();
 
         var whole = Drive(options, new Segments(stream, 0), _wholeOutput);
-        var chunked = Drive(options, new Segments(stream, input[1]), _chunkedOutput);
+        var chunked = Drive(options, new Segments(stream, chunking), _chunkedOutput);
 
         Check.That(whole == chunked, $"chunked arrival changed the outcome: whole {whole}, chunked {chunked}");
         Check.That(_wholeOutput.WrittenSpan.SequenceEqual(_chunkedOutput.WrittenSpan), "chunked arrival changed the replies");
@@ -59,6 +56,8 @@ internal sealed class ServerSessionTarget : IFuzzTarget
         var session = new RpcServerSession(options, AssociationGroup, LocalPort);
         if (segments.Count == 0)
         {
+            var empty = ReadOnlySequence<byte>.Empty;
+            Check.That(session.Process(ref empty, output, out _) == RpcStatus.NeedMoreData, "no input but not NeedMoreData");
             return new DriveOutcome(RpcStatus.NeedMoreData, null, 0, 0);
         }
 
