@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of the protocol library with AFL++ and SharpFuzz.
 #
 #   tests/KmsFarm.Fuzz/fuzz.sh --short             what CI runs: every target for 30 s
-#   tests/KmsFarm.Fuzz/fuzz.sh --long              every target for 10 M inputs (30 M in total)
+#   tests/KmsFarm.Fuzz/fuzz.sh --long              every target for 10 M inputs, 30 M in total (37 min on a busy 2-core machine)
 #   tests/KmsFarm.Fuzz/fuzz.sh [--targets "server kms client"] [--seconds T | --execs N] [--timeout MS]
 #
 # Installs afl++ (Debian package, when root) and the sharpfuzz tool (dotnet tool restore) if they are missing, builds
