@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. On a fresh Debian machine it first installs what the tests need
-# (PostgreSQL server binaries for the farm tests); it never changes anything else on the machine.
+# Runs every test of the solution and a short fuzz run. On a fresh Debian machine it first installs what the tests need
+# (PostgreSQL server binaries for the farm tests; the fuzz script adds afl++); it never changes anything else on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,9 @@ trap 'rm -f "$log"' EXIT
 set +e
 dotnet test KmsFarm.sln -c Release --no-build --nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+
+# A short coverage-guided fuzz run of the protocol library (about 2 minutes; any crash or hang fails the run).
+tests/KmsFarm.Fuzz/fuzz.sh --short || status=1
 set -e
 
 # One closing line over every test assembly: "N passed, N failed, N skipped".
