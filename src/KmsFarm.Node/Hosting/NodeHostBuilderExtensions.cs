@@ -21,6 +21,7 @@ public static class NodeHostBuilderExtensions
     {
         builder.Configuration.AddInMemoryCollection(CommandLineFlags.Translate(args));
         var settings = NodeSettings.BindAndValidate(builder.Configuration);
+        DnsPublishingOptionsValidator.BindAndValidate(builder.Configuration);
 
         var services = builder.Services;
         services.AddOptions<KmsListenerOptions>().BindConfiguration(KmsListenerOptions.SectionName).ValidateOnStart();
@@ -49,6 +50,9 @@ public static class NodeHostBuilderExtensions
         services.AddHostedService<NodeStartupService>();
         services.AddHostedService<EffectiveOptionsLogger>();
         services.AddHostedService<NodeRegistrationService>();
+        services.AddOptions<DnsPublishingOptions>().BindConfiguration(DnsPublishingOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DnsPublishingOptions>, DnsPublishingOptionsValidator>();
+        services.AddHostedService<DnsPublishingService>();
 
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = CreateBoundListenSocket);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
