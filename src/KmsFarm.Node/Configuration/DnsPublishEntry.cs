@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
-using KmsFarm.Dns;
+using KmsFarm.DnsSrv;
 
 namespace KmsFarm.Node.Configuration;
 

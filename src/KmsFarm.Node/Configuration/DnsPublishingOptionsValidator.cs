@@ -1,5 +1,5 @@
 using System.Globalization;
-using KmsFarm.Dns;
+using KmsFarm.DnsSrv;
 using Microsoft.Extensions.Options;
 
 namespace KmsFarm.Node.Configuration;

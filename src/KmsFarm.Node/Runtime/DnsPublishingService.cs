@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
-using KmsFarm.Dns;
+using KmsFarm.DnsSrv;
 using KmsFarm.Node.Configuration;
 using KmsFarm.Node.Diagnostics;
 using KmsFarm.Node.Hosting;

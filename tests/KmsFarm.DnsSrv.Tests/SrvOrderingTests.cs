@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace KmsFarm.Dns.Tests;
+namespace KmsFarm.DnsSrv.Tests;
 
 /// <summary>RFC 2782 ordering: priorities ascending, weighted random within a priority.</summary>
 public sealed class SrvOrderingTests

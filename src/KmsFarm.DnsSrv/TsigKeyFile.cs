@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>Reads a TSIG key in BIND's key-file format, as <c>tsig-keygen -a hmac-sha256 NAME</c> writes it:
 /// <code>

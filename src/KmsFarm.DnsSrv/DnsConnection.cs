@@ -4,7 +4,7 @@ using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using ARSoft.Tools.Net.Dns.DynamicUpdate;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>One DNS server (its addresses, one port) as ARSoft's client sees it: UDP first, TCP when the reply is
 /// truncated or UDP gets nothing. ARSoft swallows transport errors and returns null, so a null here means "no usable

@@ -5,7 +5,7 @@ using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 using ARSoft.Tools.Net.Dns.DynamicUpdate;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>Publishes and withdraws a KMS host's SRV record and its target's A/AAAA records on one DNS server by RFC 2136
 /// dynamic update, signed with a TSIG key when one is given (RFC 8945), the way a Windows KMS host registers itself.</summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using KmsFarm.TestKit;
 
-namespace KmsFarm.Dns.Tests;
+namespace KmsFarm.DnsSrv.Tests;
 
 /// <summary>The resolver against a real BIND zone with three KMS hosts at different priorities and weights.</summary>
 public sealed class SrvResolverTests(BindFixture bind) : IClassFixture<BindFixture>

@@ -3,7 +3,7 @@ using System.Net.NetworkInformation;
 using ARSoft.Tools.Net;
 using ARSoft.Tools.Net.Dns;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>Looks up a service's SRV records and their targets' addresses on one DNS server: the one given, or the first
 /// the system is configured with (<c>/etc/resolv.conf</c> on Linux). Never falls back to a public resolver.</summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using KmsFarm.TestKit;
 
-namespace KmsFarm.Dns.Tests;
+namespace KmsFarm.DnsSrv.Tests;
 
 /// <summary>The publisher against a real BIND: records checked with dig, other hosts' records added with nsupdate.</summary>
 public sealed class SrvPublisherTests(BindFixture bind) : IClassFixture<BindFixture>

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>What one KMS host publishes in one domain: <c>_vlmcs._tcp.DOMAIN SRV PRIORITY WEIGHT PORT TARGET</c> and the
 /// target's A/AAAA records, all with <paramref name="Ttl"/>.</summary>

@@ -1,4 +1,4 @@
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>How a dynamic update (or the lookups before it) went.</summary>
 /// <param name="ResponseCode">The server's response code (NOERROR, NOTAUTH, REFUSED, …), or

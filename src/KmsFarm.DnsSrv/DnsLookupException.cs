@@ -1,4 +1,4 @@
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>A DNS lookup gave no usable answer (no response, an error code, or a name that does not exist); the message
 /// says which, naming the server.</summary>

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>The name KMS discovery uses, and the host-name rules for what is published.</summary>
 public static class DnsNames

@@ -1,4 +1,4 @@
-namespace KmsFarm.Dns.Tests;
+namespace KmsFarm.DnsSrv.Tests;
 
 public sealed class DnsServerAddressTests
 {

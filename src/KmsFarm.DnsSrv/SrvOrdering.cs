@@ -1,4 +1,4 @@
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>The order in which a client tries SRV targets (RFC 2782, "Usage rules"): lowest priority first; within one
 /// priority, a weighted random selection repeated until every record is placed.</summary>

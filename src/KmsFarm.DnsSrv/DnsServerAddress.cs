@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>A DNS server as given in a setting: <c>HOST[:PORT]</c>, where HOST is an IPv4 address, an IPv6 address (in
 /// brackets when a port follows) or a name resolved by the system when used. The port defaults to 53.</summary>

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>RFC mnemonics of DNS response codes (RFC 1035, 2136, 8945), as dig and BIND print them.</summary>
 public static class DnsResponseCodes

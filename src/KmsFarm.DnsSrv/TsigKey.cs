@@ -1,6 +1,6 @@
 using ARSoft.Tools.Net.Dns;
 
-namespace KmsFarm.Dns;
+namespace KmsFarm.DnsSrv;
 
 /// <summary>A TSIG key (RFC 8945): its name, HMAC algorithm and shared secret. <see cref="ToString"/> never shows the
 /// secret, so the key may be logged.</summary>
