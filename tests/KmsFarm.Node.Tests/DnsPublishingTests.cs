@@ -1,4 +1,8 @@
+using System.CommandLine;
 using System.Net;
+using System.Text.Json;
+using KmsFarm.Client;
+using KmsFarm.Client.Cli;
 using KmsFarm.Node.Diagnostics;
 using KmsFarm.Protocol.Kms;
 using KmsFarm.TestKit;
@@ -99,6 +103,40 @@ public sealed class DnsPublishingTests(BindFixture bind) : IClassFixture<BindFix
         await node.StopAsync(Ct);
         Assert.Empty(await Bind.DigAsync("_vlmcs._tcp." + first, "SRV", Ct));
         Assert.Empty(await Bind.DigAsync("_vlmcs._tcp." + second, "SRV", Ct));
+    }
+
+    [Fact]
+    public async Task A_client_finds_the_published_nodes_through_dns_activates_at_the_preferred_one_and_moves_on_when_it_stops()
+    {
+        string domain = BindFixture.NewDomain();
+        var logs = new CapturingLoggerProvider();
+        await using var preferred = await StartNodeAsync(logs, Bind.KeyFile, "--dns-publish", domain + ":0:0", "--dns-host-name", "kms-a");
+        await using var backup = await StartNodeAsync(logs, Bind.KeyFile, "--dns-publish", domain + ":10:0", "--dns-host-name", "kms-b");
+        await WaitForAsync(async () => (await Bind.DigAsync("_vlmcs._tcp." + domain, "SRV", Ct)).Count == 2);
+        string[] activate = ["activate", "--dns-domain", domain, "--dns-server", Bind.Server, "--product", "Windows 11 Pro", "--timeout", "2", "--json"];
+
+        using (var json = JsonDocument.Parse(await RunClientAsync(activate)))
+        {
+            Assert.True(json.RootElement.GetProperty("success").GetBoolean(), json.RootElement.ToString());
+            Assert.Equal($"kms-a.{domain}:{preferred.KmsEndPoint.Port}", json.RootElement.GetProperty("kmsHost").GetString());
+        }
+
+        // A graceful stop takes kms-a out of DNS: the next client finds only kms-b.
+        await preferred.StopAsync(Ct);
+        Assert.Equal([$"10 0 {backup.KmsEndPoint.Port} kms-b.{domain}."], await Bind.DigAsync("_vlmcs._tcp." + domain, "SRV", Ct));
+        using (var json = JsonDocument.Parse(await RunClientAsync(activate)))
+        {
+            Assert.True(json.RootElement.GetProperty("success").GetBoolean(), json.RootElement.ToString());
+            Assert.Equal($"kms-b.{domain}:{backup.KmsEndPoint.Port}", json.RootElement.GetProperty("kmsHost").GetString());
+        }
+    }
+
+    private static async Task<string> RunClientAsync(string[] args)
+    {
+        var output = new StringWriter();
+        int code = await ClientCli.CreateRootCommand(ClientCatalog.Default).Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = output }, Ct);
+        Assert.True(code == ExitCodes.Success, output.ToString());
+        return output.ToString();
     }
 
     private Task<InProcessNode> StartNodeAsync(CapturingLoggerProvider logs, string keyFile, params string[] args) =>
