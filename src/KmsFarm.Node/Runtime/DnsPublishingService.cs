@@ -132,11 +132,13 @@ internal sealed class DnsPublishingService(
         {
             publisher = await SrvPublisher.CreateAsync(_server, _key, SrvPublisher.DefaultTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (DnsLookupException ex)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
+            // The server's name does not resolve (DnsLookupException), or anything else: never a reason to stop.
+            string code = ex is DnsLookupException ? DnsResponseCodes.NoResponse : "ERROR";
             foreach (var registration in _registrations)
             {
-                logger.DnsPublishFailed(registration.Domain, server, DnsResponseCodes.NoResponse, ex.Message, RetryInterval);
+                logger.DnsPublishFailed(registration.Domain, server, code, ex.Message, RetryInterval);
             }
 
             return false;
@@ -221,12 +223,18 @@ internal sealed class DnsPublishingService(
                 }
             }
         }
-        catch (Exception ex) when (ex is DnsLookupException or OperationCanceledException)
+        catch (Exception ex)
         {
-            string reason = ex is DnsLookupException ? ex.Message : $"not done within {WithdrawTimeout.TotalSeconds:0} s of stopping; the records expire from caches after their TTL";
+            // Stopping goes on whatever happens here; the records then expire from caches after their TTL.
+            (string code, string reason) = ex switch
+            {
+                OperationCanceledException => ("TIMEOUT", $"not done within {WithdrawTimeout.TotalSeconds:0} s of stopping"),
+                DnsLookupException => (DnsResponseCodes.NoResponse, ex.Message),
+                _ => ("ERROR", ex.Message),
+            };
             foreach (var registration in pending)
             {
-                logger.DnsWithdrawFailed(registration.Domain, server, ex is DnsLookupException ? DnsResponseCodes.NoResponse : "TIMEOUT", reason);
+                logger.DnsWithdrawFailed(registration.Domain, server, code, reason);
             }
         }
     }
