@@ -140,7 +140,8 @@ public sealed class SrvPublisher : IDisposable
 
         if (remaining.Any(r => r.Target.Equals(target)))
         {
-            return DnsUpdateResult.Success($"removed {registration}; kept the address records of {DnsNames.Normalize(registration.Target)}, which another SRV record still names");
+            return DnsUpdateResult.Success(
+                $"removed {registration}; kept the address records of {DnsNames.Normalize(registration.Target)}, which another SRV record still names");
         }
 
         (var targetZone, failure) = await FindZoneAsync(target, cancellationToken).ConfigureAwait(false);
@@ -185,7 +186,8 @@ public sealed class SrvPublisher : IDisposable
         }
 
         string code = DnsResponseCodes.Name((int)response.ReturnCode);
-        return (null, DnsUpdateResult.Failure(code, $"{_dns.Server} named no zone for {ZoneText(name)} (SOA query answered {code}); is it authoritative for that domain?"));
+        return (null, DnsUpdateResult.Failure(
+            code, $"{_dns.Server} named no zone for {ZoneText(name)} (SOA query answered {code}); is it authoritative for that domain?"));
     }
 
     private async Task<(IReadOnlyList<SrvRecord> Records, DnsUpdateResult? Failure)> QuerySrvAsync(DomainName service, CancellationToken cancellationToken)
@@ -231,7 +233,8 @@ public sealed class SrvPublisher : IDisposable
         if (_key is not null && response.TSigOptions?.ValidationResult != ReturnCode.NoError)
         {
             string validation = response.TSigOptions is null ? "unsigned" : DnsResponseCodes.TsigErrorName((int)response.TSigOptions.ValidationResult);
-            return DnsUpdateResult.Failure("NOERROR", $"the reply of {_dns.Server} for zone {ZoneText(zone)} is not signed with key {_key} ({validation}); not trusted", validation);
+            return DnsUpdateResult.Failure(
+                "NOERROR", $"the reply of {_dns.Server} for zone {ZoneText(zone)} is not signed with key {_key} ({validation}); not trusted", validation);
         }
 
         return DnsUpdateResult.Success($"zone {ZoneText(zone)} updated");

@@ -52,5 +52,6 @@ public sealed class TsigKey
     /// <summary>Key names are domain names; BIND also allows underscores in them (tsig-keygen's default
     /// <c>tsig-key</c> is fine either way).</summary>
     private static bool IsLooseKeyName(string name) =>
-        name.Length is > 0 and <= 253 && name.TrimEnd('.').Split('.').All(l => l.Length is > 0 and <= 63 && l.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
+        name.Length is > 0 and <= 253
+        && name.TrimEnd('.').Split('.').All(l => l.Length is > 0 and <= 63 && l.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 }

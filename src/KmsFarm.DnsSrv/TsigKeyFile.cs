@@ -43,7 +43,9 @@ public static class TsigKeyFile
         int keys = 0;
         while (i < tokens.Count)
         {
-            if (!Expect(tokens, ref i, "key", out error) || !TakeValue(tokens, ref i, "the key name", out string? keyName, out error) || !Expect(tokens, ref i, "{", out error))
+            if (!Expect(tokens, ref i, "key", out error)
+                || !TakeValue(tokens, ref i, "the key name", out string? keyName, out error)
+                || !Expect(tokens, ref i, "{", out error))
             {
                 return false;
             }

@@ -21,7 +21,8 @@ internal static partial class ActivateRunner
                 progress.WriteLine(Describe(settings, endpoint, host));
                 try
                 {
-                    var connection = await KmsClientConnection.ConnectAsync(endpoint.Host, endpoint.Port, settings.ClientOptions, cancellationToken).ConfigureAwait(false);
+                    var connection = await KmsClientConnection.ConnectAsync(endpoint.Host, endpoint.Port, settings.ClientOptions, cancellationToken)
+                        .ConfigureAwait(false);
                     return (connection, host, endpoint);
                 }
                 catch (Exception ex) when (settings.Dns is not null && ex is IOException or SocketException or TimeoutException)
@@ -54,7 +55,8 @@ internal static partial class ActivateRunner
 
         var records = await KmsHostDiscovery.DiscoverAsync(dns.Domain, dns.Server, settings.ClientOptions.ConnectTimeout, cancellationToken).ConfigureAwait(false);
         var ordered = SrvOrdering.Order(records, Random.Shared);
-        progress.WriteLine($"Found {records.Count} KMS host(s) in {DnsNames.KmsServiceName(dns.Domain)}{(dns.Server is null ? string.Empty : " on " + dns.Server)}, in the order tried:");
+        string where = DnsNames.KmsServiceName(dns.Domain) + (dns.Server is null ? string.Empty : " on " + dns.Server);
+        progress.WriteLine($"Found {records.Count} KMS host(s) in {where}, in the order tried:");
         foreach (var record in ordered)
         {
             progress.WriteLine("  " + record);

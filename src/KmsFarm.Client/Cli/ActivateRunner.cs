@@ -94,6 +94,10 @@ internal static partial class ActivateRunner
         return exitCode;
     }
 
-    private static string Describe(ActivateSettings settings, HostEndpoint endpoint, KmsHostCandidate host) => string.Create(CultureInfo.InvariantCulture,
-        $"Connecting to {(host.Name == endpoint.ToString() ? host.Name : $"{host.Name} ({endpoint})")} ({settings.Product.Name}, protocol V{(int)settings.Protocol}, CMID {settings.ClientMachineId}, machine {settings.WorkstationName})");
+    private static string Describe(ActivateSettings settings, HostEndpoint endpoint, KmsHostCandidate host)
+    {
+        string target = host.Name == endpoint.ToString() ? host.Name : $"{host.Name} ({endpoint})";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Connecting to {target} ({settings.Product.Name}, protocol V{(int)settings.Protocol}, CMID {settings.ClientMachineId}, machine {settings.WorkstationName})");
+    }
 }

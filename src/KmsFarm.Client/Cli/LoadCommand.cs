@@ -134,5 +134,6 @@ internal sealed class LoadCommand
 
     private Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken) =>
         LoadRunner.RunAsync(
-            GetSettings(parse), Dns.GetSettings(parse), _catalog, parse.GetValue(Json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
+            GetSettings(parse), Dns.GetSettings(parse), _catalog, parse.GetValue(Json),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
 }

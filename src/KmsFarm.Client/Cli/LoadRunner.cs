@@ -14,7 +14,8 @@ internal static class LoadRunner
         {
             try
             {
-                var records = await KmsHostDiscovery.DiscoverAsync(dns.Domain, dns.Server, settings.ClientOptions.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                var records = await KmsHostDiscovery.DiscoverAsync(dns.Domain, dns.Server, settings.ClientOptions.ConnectTimeout, cancellationToken)
+                    .ConfigureAwait(false);
                 settings = settings.WithDiscoveredHosts(records);
             }
             catch (DnsLookupException ex)
@@ -25,7 +26,8 @@ internal static class LoadRunner
 
             if (!json)
             {
-                output.WriteLine($"Found {settings.SrvRecords!.Count} KMS host(s) in {DnsNames.KmsServiceName(dns.Domain)}; each machine tries them in RFC 2782 order and keeps the one that answers:");
+                output.WriteLine($"Found {settings.SrvRecords!.Count} KMS host(s) in {DnsNames.KmsServiceName(dns.Domain)}; "
+                    + "each machine tries them in RFC 2782 order and keeps the one that answers:");
                 foreach (var (record, host) in settings.SrvRecords.Zip(settings.Hosts))
                 {
                     output.WriteLine($"  {record} at {host}");

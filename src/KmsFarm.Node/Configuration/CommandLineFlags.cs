@@ -26,7 +26,7 @@ public static class CommandLineFlags
         ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
         ["--heartbeat-interval"] = new("KmsFarm:Node:HeartbeatInterval", false, "seconds (or hh:mm:ss.fff) between node-registry heartbeats (default 10)"),
         ["--node-gone-after"] = new("KmsFarm:Node:GoneAfter", false, "seconds (or hh:mm:ss) without a heartbeat before a node is listed as gone (default 30)"),
-        ["--dns-publish"] = new("KmsFarm:Dns:Publish", true, "DOMAIN[:PRIORITY:WEIGHT]: publish the _vlmcs._tcp SRV record there by dynamic update (repeatable; default: not published)"),
+        ["--dns-publish"] = new("KmsFarm:Dns:Publish", true, "DOMAIN[:PRIORITY:WEIGHT] to publish the _vlmcs._tcp SRV record in (repeatable; default none)"),
         ["--dns-server"] = new("KmsFarm:Dns:Server", false, "HOST[:PORT] of the DNS server that takes the updates (port 53 unless given)"),
         ["--dns-tsig-key-file"] = new("KmsFarm:Dns:TsigKeyFile", false, "BIND key file (tsig-keygen -a hmac-sha256 NAME) that signs the updates (default unsigned)"),
         ["--dns-host-name"] = new("KmsFarm:Dns:HostName", false, "SRV target: a name with a dot as is, one label before each domain (default machine name)"),
@@ -68,7 +68,8 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if ((name is "--idle-timeout" or "--heartbeat-interval" or "--node-gone-after" or "--dns-ttl" or "--dns-refresh-interval") && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
+            if ((name is "--idle-timeout" or "--heartbeat-interval" or "--node-gone-after" or "--dns-ttl" or "--dns-refresh-interval")
+                && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
             }
