@@ -95,7 +95,7 @@ public sealed class CliParsingTests
 
         Assert.Equal(kmsId, settings.Product.KmsCountedId);
         Assert.Equal(KmsProtocolVersion.V5, settings.Protocol);
-        Assert.Equal(HostEndpoint.DefaultPort, settings.Host.Port);
+        Assert.Equal(HostEndpoint.DefaultPort, settings.Host!.Port);
     }
 
     [Fact]

@@ -38,6 +38,18 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--gateway-port", "0" }, "KmsFarm:Cluster:GatewayPort (--gateway-port)")]
     [InlineData(new[] { "--advertised-address", "node-a.lab" }, "KmsFarm:Cluster:AdvertisedAddress (--advertised-address)")]
     [InlineData(new[] { "--advertised-address", "0.0.0.0" }, "KmsFarm:Cluster:AdvertisedAddress (--advertised-address)")]
+    [InlineData(new[] { "--dns-publish", "lab.test:1", "--dns-server", "127.0.0.1" }, "KmsFarm:Dns:Publish:0 (--dns-publish) 'lab.test:1' is not DOMAIN or DOMAIN:PRIORITY:WEIGHT")]
+    [InlineData(new[] { "--dns-publish", "lab.test", "--dns-publish", "lab.test:0:70000", "--dns-server", "127.0.0.1" }, "KmsFarm:Dns:Publish:1 (--dns-publish)")]
+    [InlineData(new[] { "--dns-publish", "lab_test", "--dns-server", "127.0.0.1" }, "KmsFarm:Dns:Publish:0 (--dns-publish) domain 'lab_test'")]
+    [InlineData(new[] { "--dns-publish", "lab.test", "--dns-publish", "LAB.test.", "--dns-server", "127.0.0.1" }, "KmsFarm:Dns:Publish:1 (--dns-publish) names domain lab.test a second time")]
+    [InlineData(new[] { "--dns-publish", "lab.test" }, "KmsFarm:Dns:Server (--dns-server) is required")]
+    [InlineData(new[] { "--dns-server", "[::1" }, "KmsFarm:Dns:Server (--dns-server)")]
+    [InlineData(new[] { "--dns-server", "127.0.0.1:0" }, "KmsFarm:Dns:Server (--dns-server) '127.0.0.1:0' has port '0'")]
+    [InlineData(new[] { "--dns-tsig-key-file", "/nonexistent/kms.key" }, "KmsFarm:Dns:TsigKeyFile (--dns-tsig-key-file) '/nonexistent/kms.key' cannot be read")]
+    [InlineData(new[] { "--dns-host-name", "kms_1" }, "KmsFarm:Dns:HostName (--dns-host-name)")]
+    [InlineData(new[] { "--dns-ttl", "0" }, "KmsFarm:Dns:Ttl (--dns-ttl)")]
+    [InlineData(new[] { "--dns-ttl", "soon" }, "KmsFarm:Dns")]
+    [InlineData(new[] { "--dns-refresh-interval", "700000" }, "KmsFarm:Dns:RefreshInterval (--dns-refresh-interval)")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));
@@ -88,5 +100,53 @@ public sealed class ConfigurationTests
         Assert.Equal(["0.0.0.0:1688", "[::]:1688"], new KmsListenerOptions().EffectiveKmsEndpoints);
         Assert.Equal("127.0.0.1:8688", new KmsListenerOptions().HttpEndpoint);
         Assert.Equal("sqlite:kmsfarm.db", new StoreOptions().Location);
+        Assert.Empty(DnsPublishingOptionsValidator.Check(new DnsPublishingOptions()));
+        Assert.False(new DnsPublishingOptions().Enabled);
+        Assert.Equal((TimeSpan.FromMinutes(20), TimeSpan.FromHours(1)), (new DnsPublishingOptions().Ttl, new DnsPublishingOptions().RefreshInterval));
+    }
+
+    [Fact]
+    public void Dns_flags_map_to_configuration_keys()
+    {
+        var pairs = CommandLineFlags.Translate(
+            ["--dns-publish", "lab.test", "--dns-publish", "lab2.test:1:50", "--dns-server", "192.0.2.53:5353", "--dns-tsig-key-file", "/etc/kms.key",
+             "--dns-host-name", "kms1", "--dns-ttl", "90", "--dns-refresh-interval", "01:00:00"]);
+        Assert.Equal(
+            [
+                new("KmsFarm:Dns:Publish:0", "lab.test"), new("KmsFarm:Dns:Publish:1", "lab2.test:1:50"), new("KmsFarm:Dns:Server", "192.0.2.53:5353"),
+                new("KmsFarm:Dns:TsigKeyFile", "/etc/kms.key"), new("KmsFarm:Dns:HostName", "kms1"), new("KmsFarm:Dns:Ttl", "00:01:30"),
+                new KeyValuePair<string, string?>("KmsFarm:Dns:RefreshInterval", "01:00:00"),
+            ],
+            pairs);
+    }
+
+    [Theory]
+    [InlineData("lab.test", null, "lab.test", 0, 0, "MACHINE.lab.test")]
+    [InlineData("Lab.Test.:10:60", "kms1", "lab.test", 10, 60, "kms1.lab.test")]
+    [InlineData("lab.test:0:0", "kms1.hosts.lab.test.", "lab.test", 0, 0, "kms1.hosts.lab.test")]
+    public void A_publish_entry_gives_domain_priority_weight_and_target(string text, string? hostName, string domain, int priority, int weight, string target)
+    {
+        Assert.True(DnsPublishEntry.TryParse(text, out var entry, out string? error), error);
+        Assert.Equal((domain, priority, weight), (entry.Domain, (int)entry.Priority, (int)entry.Weight));
+        Assert.Equal(target.Replace("MACHINE", Environment.MachineName.ToLowerInvariant(), StringComparison.Ordinal), entry.TargetFor(hostName));
+    }
+
+    [Fact]
+    public async Task A_malformed_key_file_stops_start_up_naming_the_setting_and_the_file()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "kmsfarm-" + Guid.NewGuid().ToString("N") + ".key");
+        await File.WriteAllTextAsync(path, "key \"kms\" { algorithm hmac-md5; secret \"c2VjcmV0\"; };", TestContext.Current.CancellationToken);
+        try
+        {
+            using var error = new StringWriter();
+            int exitCode = await NodeApplication.RunAsync(["--dns-publish", "lab.test", "--dns-server", "127.0.0.1", "--dns-tsig-key-file", path], error);
+            Assert.Equal(2, exitCode);
+            Assert.Contains($"KmsFarm:Dns:TsigKeyFile (--dns-tsig-key-file) '{path}' key \"kms\" uses algorithm 'hmac-md5'", error.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain("c2VjcmV0", error.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -48,6 +48,8 @@ internal sealed class ActivateCommand
         {
             Host, Product, KmsId, Protocol, Cmid, Machine, Count, NoNdr64, NoBtfn, NoMultiplex, Timeout, Json,
         };
+        Dns.AddTo(Command, Host, DnsCache);
+        Command.Options.Add(DnsCache);
         Command.Validators.Add(result =>
         {
             bool hasProduct = result.GetResult(Product) is not null;
@@ -62,7 +64,15 @@ internal sealed class ActivateCommand
 
     public Command Command { get; }
 
-    public Option<HostEndpoint> Host { get; } = new("--host") { Description = "KMS host as host:port ([::1]:1688 for IPv6).", Required = true };
+    public Option<HostEndpoint> Host { get; } = new("--host") { Description = "KMS host as host:port ([::1]:1688 for IPv6)." };
+
+    public DnsOptions Dns { get; } = new();
+
+    public Option<string> DnsCache { get; } = new("--dns-cache")
+    {
+        Description = "File remembering the discovered host that answered; it is tried first next time, DNS only if it does not answer.",
+        HelpName = "FILE",
+    };
 
     public Option<string> Product { get; } = new("--product") { Description = "Product name (see 'products') or SKU id." };
 
@@ -97,7 +107,7 @@ internal sealed class ActivateCommand
             : _catalog.FindByKmsId(parse.GetValue(KmsId)!.Value);
         var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
         return new ActivateSettings(
-            parse.GetValue(Host)!,
+            parse.GetValue(Host),
             product,
             parse.GetValue(Protocol) ?? product.DefaultProtocol,
             parse.GetValue(Cmid) ?? Guid.NewGuid(),
@@ -111,7 +121,8 @@ internal sealed class ActivateCommand
                 ConnectTimeout = timeout,
                 ReceiveTimeout = timeout,
             },
-            parse.GetValue(Json));
+            parse.GetValue(Json),
+            Dns.GetSettings(parse, parse.GetValue(DnsCache)));
     }
 
     private Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken) =>

@@ -1,28 +1,28 @@
 using System.Globalization;
 using System.Net.Sockets;
+using KmsFarm.DnsSrv;
 using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Client.Cli;
 
-/// <summary>Runs <c>activate</c>: one connection, <see cref="ActivateSettings.Count"/> requests, a report per request.</summary>
-internal static class ActivateRunner
+/// <summary>Runs <c>activate</c>: one connection, <see cref="ActivateSettings.Count"/> requests, a report per request.
+/// With <c>--dns-domain</c> the host is found as a Windows client finds it (see <see cref="ConnectAsync"/>).</summary>
+internal static partial class ActivateRunner
 {
     public static async Task<int> RunAsync(ActivateSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         var results = new List<RequestReport>();
+        var unreachable = new List<string>();
         string? failure = null;
         int exitCode = ExitCodes.Success;
+        KmsHostCandidate? answered = null;
+        HostEndpoint? endpoint = settings.Host;
         var machine = new KmsClientMachine(settings.ClientMachineId, settings.WorkstationName, settings.Product);
-        if (!settings.Json)
-        {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Connecting to {settings.Host} ({settings.Product.Name}, protocol V{(int)settings.Protocol}, CMID {settings.ClientMachineId}, machine {settings.WorkstationName})"));
-        }
-
         try
         {
-            await using var connection = await KmsClientConnection.ConnectAsync(
-                settings.Host.Host, settings.Host.Port, settings.ClientOptions, cancellationToken).ConfigureAwait(false);
+            var connected = await ConnectAsync(settings, settings.Json ? TextWriter.Null : output, unreachable, cancellationToken).ConfigureAwait(false);
+            (answered, endpoint) = (connected.Host, connected.Endpoint);
+            await using var connection = connected.Connection;
             for (int i = 1; i <= settings.Count; i++)
             {
                 var request = machine.CreateRequest(settings.Protocol, DateTime.UtcNow);
@@ -42,6 +42,11 @@ internal static class ActivateRunner
                 }
             }
         }
+        catch (DnsLookupException ex)
+        {
+            failure = "No KMS host found: " + ex.Message;
+            exitCode = ExitCodes.DiscoveryFailed;
+        }
         catch (KmsProtocolException ex)
         {
             failure = "Protocol error: " + ex.Message;
@@ -53,11 +58,20 @@ internal static class ActivateRunner
             exitCode = ExitCodes.NetworkError;
         }
 
+        // The host answered (an activation or a refusal): remember it, as a Windows client caches its KMS host.
+        if (settings.Dns is { CachePath: { } cachePath } dns && answered is not null && exitCode is ExitCodes.Success or ExitCodes.Refused)
+        {
+            KmsHostCache.Load(cachePath).Save(dns.Domain, answered);
+        }
+
         if (settings.Json)
         {
             CliJson.Write(output, new
             {
-                host = settings.Host.ToString(),
+                host = endpoint?.ToString(),
+                kmsHost = settings.Dns is null ? null : answered?.Name,
+                dnsDomain = settings.Dns?.Domain,
+                unreachable = unreachable.Count > 0 ? unreachable : null,
                 product = settings.Product.Name,
                 skuId = settings.Product.SkuId,
                 kmsCountedId = settings.Product.KmsCountedId,
@@ -78,5 +92,12 @@ internal static class ActivateRunner
         }
 
         return exitCode;
+    }
+
+    private static string Describe(ActivateSettings settings, HostEndpoint endpoint, KmsHostCandidate host)
+    {
+        string target = host.Name == endpoint.ToString() ? host.Name : $"{host.Name} ({endpoint})";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Connecting to {target} ({settings.Product.Name}, protocol V{(int)settings.Protocol}, CMID {settings.ClientMachineId}, machine {settings.WorkstationName})");
     }
 }

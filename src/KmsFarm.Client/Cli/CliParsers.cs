@@ -1,5 +1,6 @@
 using System.CommandLine.Parsing;
 using System.Globalization;
+using KmsFarm.DnsSrv;
 using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Client.Cli;
@@ -28,6 +29,30 @@ internal static class CliParsers
         }
 
         result.AddError("--hosts: " + error);
+        return null;
+    }
+
+    public static string? DnsDomain(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (DnsNames.IsValidHostName(text, out var error))
+        {
+            return DnsNames.Normalize(text);
+        }
+
+        result.AddError("--dns-domain: the domain " + error + ".");
+        return null;
+    }
+
+    public static DnsServerAddress? DnsServer(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (DnsServerAddress.TryParse(text, out var server, out var error))
+        {
+            return server;
+        }
+
+        result.AddError("--dns-server: " + error + ".");
         return null;
     }
 

@@ -17,4 +17,7 @@ public static class ExitCodes
 
     /// <summary>A load run finished with errors.</summary>
     public const int LoadErrors = 5;
+
+    /// <summary>--dns-domain found no KMS host (no answer from the DNS server, no such name, no SRV record).</summary>
+    public const int DiscoveryFailed = 6;
 }

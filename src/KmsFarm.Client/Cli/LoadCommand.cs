@@ -43,6 +43,7 @@ internal sealed class LoadCommand
         {
             Hosts, Clients, Duration, Concurrency, Rate, Mix, RenewalRatio, Protocol, NewConnection, NoNdr64, NoBtfn, Timeout, Seed, Json,
         };
+        Dns.AddTo(Command, Hosts);
         Command.SetAction(RunAsync);
     }
 
@@ -51,8 +52,10 @@ internal sealed class LoadCommand
     public Option<IReadOnlyList<HostEndpoint>> Hosts { get; } = new("--hosts", "--host")
     {
         Description = "KMS hosts, comma-separated host:port list; machine i prefers host i mod H.",
-        Required = true,
     };
+
+    /// <summary>With --dns-domain each machine orders the discovered hosts per RFC 2782 and sticks to the one that answered.</summary>
+    public DnsOptions Dns { get; } = new();
 
     public Option<int> Clients { get; } = new("--clients") { Description = "Number of simulated machines.", DefaultValueFactory = _ => 1000 };
 
@@ -102,7 +105,7 @@ internal sealed class LoadCommand
     {
         var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
         return new LoadSettings(
-            parse.GetValue(Hosts)!,
+            parse.GetValue(Hosts) ?? [],
             parse.GetValue(Clients),
             parse.GetValue(Duration),
             parse.GetValue(Concurrency),
@@ -130,5 +133,7 @@ internal sealed class LoadCommand
     });
 
     private Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken) =>
-        LoadRunner.RunAsync(GetSettings(parse), _catalog, parse.GetValue(Json), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
+        LoadRunner.RunAsync(
+            GetSettings(parse), Dns.GetSettings(parse), _catalog, parse.GetValue(Json),
+            parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using KmsFarm.Client.Load;
+using KmsFarm.DnsSrv;
 
 namespace KmsFarm.Client.Cli;
 
@@ -7,8 +8,33 @@ namespace KmsFarm.Client.Cli;
 internal static class LoadRunner
 {
     public static async Task<int> RunAsync(
-        LoadSettings settings, ClientCatalog catalog, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        LoadSettings settings, DnsDiscoverySettings? dns, ClientCatalog catalog, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
+        if (dns is not null)
+        {
+            try
+            {
+                var records = await KmsHostDiscovery.DiscoverAsync(dns.Domain, dns.Server, settings.ClientOptions.ConnectTimeout, cancellationToken)
+                    .ConfigureAwait(false);
+                settings = settings.WithDiscoveredHosts(records);
+            }
+            catch (DnsLookupException ex)
+            {
+                error.WriteLine("No KMS host found: " + ex.Message);
+                return ExitCodes.DiscoveryFailed;
+            }
+
+            if (!json)
+            {
+                output.WriteLine($"Found {settings.SrvRecords!.Count} KMS host(s) in {DnsNames.KmsServiceName(dns.Domain)}; "
+                    + "each machine tries them in RFC 2782 order and keeps the one that answers:");
+                foreach (var (record, host) in settings.SrvRecords.Zip(settings.Hosts))
+                {
+                    output.WriteLine($"  {record} at {host}");
+                }
+            }
+        }
+
         ProductMix mix;
         try
         {

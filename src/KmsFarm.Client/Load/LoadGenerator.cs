@@ -7,7 +7,9 @@ using KmsFarm.Protocol.Rpc;
 namespace KmsFarm.Client.Load;
 
 /// <summary>Drives a simulated population against one or more KMS hosts for a fixed duration. Machine i prefers host
-/// i mod H and fails over to the following hosts when its host does not answer (connect failure or timeout).</summary>
+/// i mod H and fails over to the following hosts when its host does not answer (connect failure or timeout); with hosts
+/// found in DNS each machine follows its own RFC 2782 order instead and keeps the host that answered
+/// (LoadGenerator.Discovery.cs).</summary>
 public sealed partial class LoadGenerator
 {
     private readonly LoadSettings _settings;
@@ -21,6 +23,8 @@ public sealed partial class LoadGenerator
     private readonly List<int> _activated = [];
     private readonly int[] _activatedVia; // host index + 1 of the first successful activation, 0 = never activated
     private readonly RatePacer? _pacer;
+    private readonly int[]? _kept; // DNS mode: host index + 1 that answered machine i last, 0 = none yet
+    private readonly Dictionary<DnsSrv.SrvTarget, int>? _hostOfRecord;
     private int _nextNew;
     private long _requests;
     private long _activations;
@@ -43,6 +47,16 @@ public sealed partial class LoadGenerator
         _hostErrors = new long[settings.Hosts.Count];
         _activatedVia = new int[population.Count];
         _pacer = settings.Rate is { } rate ? new RatePacer(rate) : null;
+        if (settings.SrvRecords is { } records)
+        {
+            ArgumentOutOfRangeException.ThrowIfNotEqual(records.Count, settings.Hosts.Count, nameof(settings));
+            _kept = new int[population.Count];
+            _hostOfRecord = new Dictionary<DnsSrv.SrvTarget, int>(ReferenceEqualityComparer.Instance);
+            for (int h = 0; h < records.Count; h++)
+            {
+                _hostOfRecord[records[h]] = h;
+            }
+        }
     }
 
     /// <summary>A consistent-enough snapshot for the live progress line.</summary>
@@ -172,6 +186,7 @@ public sealed partial class LoadGenerator
         var machine = _population[index];
         var version = _settings.Protocol ?? machine.Product.DefaultProtocol;
         int hostCount = _settings.Hosts.Count;
+        int[]? order = null;
         for (int attempt = 0; attempt < hostCount; attempt++)
         {
             if (attempt > 0)
@@ -179,7 +194,7 @@ public sealed partial class LoadGenerator
                 Interlocked.Increment(ref _failovers);
             }
 
-            int h = (index + attempt) % hostCount;
+            int h = _kept is null ? (index + attempt) % hostCount : DiscoveredHost(index, attempt, ref order);
             var connection = connections[h];
             try
             {
@@ -193,6 +208,7 @@ public sealed partial class LoadGenerator
                 var request = machine.CreateRequest(version, DateTime.UtcNow, renewal ? KmsRequestFactory.LicensedStatus : KmsRequestFactory.DefaultLicenseStatus);
                 var result = await connection.ActivateAsync(version, request, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref result.TransferSyntax == RpcTransferSyntax.Ndr64 ? ref _ndr64 : ref _ndr32);
+                Keep(index, h);
                 if (!result.Succeeded)
                 {
                     Interlocked.Increment(ref _refused);

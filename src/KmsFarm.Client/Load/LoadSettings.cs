@@ -1,3 +1,4 @@
+using KmsFarm.DnsSrv;
 using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Client.Load;
@@ -11,6 +12,9 @@ namespace KmsFarm.Client.Load;
 /// <param name="LatencySampleCapacity">Latency samples kept exactly (in total); beyond that a uniform reservoir.</param>
 /// <param name="Rate">Target requests per second over all workers (open loop, see <see cref="RatePacer"/>), or null to
 /// send as fast as the workers can.</param>
+/// <param name="SrvRecords">When the hosts were found in DNS: the SRV record of each host (<c>Hosts[i]</c> is the first
+/// address of <c>SrvRecords[i]</c>'s target). Each machine then tries the hosts in its own RFC 2782 order and keeps the one
+/// that answered, as a Windows client caches its KMS host. Null: machine i prefers host i mod H.</param>
 public sealed record LoadSettings(
     IReadOnlyList<HostEndpoint> Hosts,
     int Clients,
@@ -23,4 +27,11 @@ public sealed record LoadSettings(
     long Seed,
     KmsClientOptions ClientOptions,
     int LatencySampleCapacity = 4_000_000,
-    double? Rate = null);
+    double? Rate = null,
+    IReadOnlyList<SrvTarget>? SrvRecords = null)
+{
+    /// <summary>These settings with the hosts of <paramref name="records"/>: each record's first address (its target name
+    /// when the DNS server gave none).</summary>
+    public LoadSettings WithDiscoveredHosts(IReadOnlyList<SrvTarget> records) =>
+        this with { Hosts = records.Select(r => KmsHostCandidate.FromSrv(r).Endpoints[0]).ToArray(), SrvRecords = records };
+}

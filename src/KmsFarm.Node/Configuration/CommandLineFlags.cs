@@ -29,6 +29,12 @@ public static class CommandLineFlags
         ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
         ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
         ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
+        ["--dns-publish"] = new("KmsFarm:Dns:Publish", true, "DOMAIN[:PRIORITY:WEIGHT] to publish the _vlmcs._tcp SRV record in (repeatable; default none)"),
+        ["--dns-server"] = new("KmsFarm:Dns:Server", false, "HOST[:PORT] of the DNS server that takes the updates (port 53 unless given)"),
+        ["--dns-tsig-key-file"] = new("KmsFarm:Dns:TsigKeyFile", false, "BIND key file (tsig-keygen -a hmac-sha256 NAME) that signs the updates (default unsigned)"),
+        ["--dns-host-name"] = new("KmsFarm:Dns:HostName", false, "SRV target: a name with a dot as is, one label before each domain (default machine name)"),
+        ["--dns-ttl"] = new("KmsFarm:Dns:Ttl", false, "seconds (or hh:mm:ss) the published records may be cached (default 1200)"),
+        ["--dns-refresh-interval"] = new("KmsFarm:Dns:RefreshInterval", false, "seconds (or hh:mm:ss) between re-publications (default 3600)"),
         ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
     };
 
@@ -65,7 +71,8 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if (name is "--idle-timeout" && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
+            if ((name is "--idle-timeout" or "--dns-ttl" or "--dns-refresh-interval")
+                && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
             }

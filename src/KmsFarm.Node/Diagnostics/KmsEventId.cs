@@ -1,7 +1,8 @@
 namespace KmsFarm.Node.Diagnostics;
 
 /// <summary>Event ids of the node's log messages, in ranges per area (1000 listener/connection, 2000 RPC,
-/// 3000 activation, 4000 storage, 5000 configuration). Ids and names are a contract for log queries: never reuse one.</summary>
+/// 3000 activation, 4000 storage, 5000 configuration; DNS publishing results use the Windows KMS ids 12293/12294). Ids and
+/// names are a contract for log queries: never reuse one.</summary>
 public static class KmsEventId
 {
     public const int ListenerStarted = 1000;
@@ -28,5 +29,16 @@ public static class KmsEventId
     public const int StoreDisposeFailed = 5004;
 
     // 5005-5008 belonged to the retired node registry (membership comes from Orleans now): never reuse them.
-    public const int SiloSettings = 5009;
+
+    // Publishing the node in DNS (_vlmcs._tcp SRV records by dynamic update).
+    public const int DnsPublishingStarted = 5009;
+    public const int DnsWithdrawn = 5010;
+    public const int DnsWithdrawFailed = 5011;
+
+    public const int SiloSettings = 5012;
+
+    // The ids a Windows KMS host logs for the same outcomes, kept so queries written for Windows hosts find ours:
+    // 12293 publishing the SRV record failed, 12294 it was published.
+    public const int DnsPublishFailed = 12293;
+    public const int DnsPublished = 12294;
 }

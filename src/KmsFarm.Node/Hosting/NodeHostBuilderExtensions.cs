@@ -22,6 +22,7 @@ public static class NodeHostBuilderExtensions
     {
         builder.Configuration.AddInMemoryCollection(CommandLineFlags.Translate(args));
         var settings = NodeSettings.BindAndValidate(builder.Configuration);
+        DnsPublishingOptionsValidator.BindAndValidate(builder.Configuration);
 
         var services = builder.Services;
         services.AddOptions<KmsListenerOptions>().BindConfiguration(KmsListenerOptions.SectionName).ValidateOnStart();
@@ -53,6 +54,9 @@ public static class NodeHostBuilderExtensions
         // WebApplication adds last) and stop after it, so the silo outlives the connections it serves.
         services.AddHostedService<NodeStartupService>();
         services.AddHostedService<EffectiveOptionsLogger>();
+        services.AddOptions<DnsPublishingOptions>().BindConfiguration(DnsPublishingOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DnsPublishingOptions>, DnsPublishingOptionsValidator>();
+        services.AddHostedService<DnsPublishingService>();
         builder.AddKmsFarmSilo(settings);
 
         builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = CreateBoundListenSocket);
