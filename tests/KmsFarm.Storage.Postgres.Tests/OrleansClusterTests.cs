@@ -1,4 +1,5 @@
 using KmsFarm.TestKit;
+using Microsoft.Extensions.DependencyInjection;
 using static KmsFarm.Storage.Postgres.Tests.Attempts;
 
 namespace KmsFarm.Storage.Postgres.Tests;
@@ -26,7 +27,9 @@ public sealed class OrleansClusterTests(PostgresFixture postgres)
         Assert.Equal(["silo-a", "silo-b"], rows.Select(r => r.Name));
         Assert.All(rows, r => Assert.Equal("127.0.0.1", r.Address));
         Assert.Equal([a.Address.Endpoint.Port, b.Address.Endpoint.Port], rows.Select(r => r.Port));
-        Assert.All(rows, r => Assert.Equal(0, r.ProxyPort)); // no gateway
+        // No gateway: the silo has no gateway address, and its row advertises ProxyPort 0.
+        Assert.All(new[] { a, b }, s => Assert.Null(s.Services.GetRequiredService<ILocalSiloDetails>().GatewayAddress));
+        Assert.All(rows, r => Assert.Equal(0, r.ProxyPort));
 
         foreach (var silo in new[] { a, b })
         {
@@ -76,7 +79,8 @@ public sealed class OrleansClusterTests(PostgresFixture postgres)
                 return [.. hosts.Keys];
             }
 
-            Assert.True(clock.Elapsed < Patience, $"{silo} sees {hosts.Count} active silos, not {count}: {string.Join(", ", hosts)}\n{silo.Log.Text}");
+            Assert.True(clock.Elapsed < Patience,
+                $"{silo} sees {hosts.Count} active silos, not {count}: {string.Join(", ", hosts)}\n{silo.Log.Text}");
             await Task.Delay(100, Ct);
         }
     }

@@ -36,12 +36,13 @@ public sealed class OrleansMembershipTableTests(PostgresFixture postgres)
     {
         string db = await postgres.CreateDatabaseAsync(Ct);
         await (await OpenAsync(db)).DisposeAsync();
-        string before = await ScalarAsync<string>(db, "SELECT string_agg(QueryKey || md5(QueryText), ',' ORDER BY QueryKey) FROM OrleansQuery");
+        const string Fingerprint = "SELECT string_agg(QueryKey || md5(QueryText), ',' ORDER BY QueryKey) FROM OrleansQuery";
+        string before = await ScalarAsync<string>(db, Fingerprint);
 
         // Start-up on a migrated database applies nothing.
         await using var again = await OpenAsync(db);
         Assert.Equal(PostgresMigrations.LatestVersion, again.SchemaVersion);
-        Assert.Equal(before, await ScalarAsync<string>(db, "SELECT string_agg(QueryKey || md5(QueryText), ',' ORDER BY QueryKey) FROM OrleansQuery"));
+        Assert.Equal(before, await ScalarAsync<string>(db, Fingerprint));
 
         var providerKeys = typeof(AdoNetClusteringTable).Assembly
             .GetType("Orleans.Clustering.AdoNet.Storage.DbStoredQueries", throwOnError: true)!
@@ -49,8 +50,8 @@ public sealed class OrleansMembershipTableTests(PostgresFixture postgres)
             .Select(p => p.Name)
             .Order(StringComparer.Ordinal);
         Assert.Equal(ProviderQueryKeys.Order(StringComparer.Ordinal), providerKeys);
-        var stored = (await ScalarAsync<string[]>(db, "SELECT array_agg(QueryKey ORDER BY QueryKey) FROM OrleansQuery")).Order(StringComparer.Ordinal);
-        Assert.Equal(ProviderQueryKeys.Order(StringComparer.Ordinal), stored);
+        var stored = await ScalarAsync<string[]>(db, "SELECT array_agg(QueryKey ORDER BY QueryKey) FROM OrleansQuery");
+        Assert.Equal(ProviderQueryKeys.Order(StringComparer.Ordinal), stored.Order(StringComparer.Ordinal));
 
         // The provider's own start-up check (and the version row it creates).
         var table = Table(db, "cluster-a");
@@ -127,7 +128,8 @@ public sealed class OrleansMembershipTableTests(PostgresFixture postgres)
         for (int round = 0; round < 10; round++)
         {
             var version = (await tables[0].ReadAllAsync(Ct)).Version;
-            var results = await Task.WhenAll(tables.Select((t, i) => t.InsertRowAsync(Entry(20000 + (round * 10) + i, SiloStatus.Joining, $"r{round}-{i}"), version.Next(), Ct)));
+            var results = await Task.WhenAll(tables.Select((t, i) =>
+                t.InsertRowAsync(Entry(20000 + (round * 10) + i, SiloStatus.Joining, $"r{round}-{i}"), version.Next(), Ct)));
             Assert.Equal(1, results.Count(r => r));
             var after = await tables[0].ReadAllAsync(Ct);
             Assert.Equal(version.Version + 1, after.Version.Version);

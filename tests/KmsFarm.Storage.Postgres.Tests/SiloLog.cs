@@ -25,7 +25,8 @@ internal sealed class SiloLog : ILoggerProvider, ILogger
             return;
         }
 
-        _lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel}: {formatter(state, exception)}{(exception is null ? "" : " " + exception.GetType().Name + ": " + exception.Message)}");
+        string error = exception is null ? "" : $" {exception.GetType().Name}: {exception.Message}";
+        _lines.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} {logLevel}: {formatter(state, exception)}{error}");
         while (_lines.Count > Keep && _lines.TryDequeue(out _))
         {
         }
