@@ -2,8 +2,9 @@ using Orleans.Configuration;
 
 namespace KmsFarm.TestSilo;
 
-/// <summary>The failure-detection settings recommended for the farm (docs/orleans-membership.md explains and measures them).
-/// Only the probe timeout differs from Orleans 10.4.2's defaults.</summary>
+/// <summary>The failure-detection settings recommended for the farm; docs/ORLEANS-MEMBERSHIP.md explains and measures
+/// them. Only the probe timeout differs from Orleans 10.4.2's defaults: with two silos a node killed without notice is
+/// declared dead in 2–3 s (at most 3 × ProbeTimeout = 6 s right after it joined), against 5–15 s with the defaults.</summary>
 public static class FailureDetection
 {
     /// <summary>Initial probe timeout, and the period between probes of one silo. Orleans adapts both per monitored silo
