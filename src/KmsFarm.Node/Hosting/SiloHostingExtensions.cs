@@ -56,17 +56,7 @@ public static class SiloHostingExtensions
                 o.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
                 o.GatewayListeningEndpoint = cluster.GatewayPort is int gateway ? new IPEndPoint(listen, gateway) : null;
             });
-            silo.Configure<ClusterMembershipOptions>(o =>
-            {
-                // Defaults (10 s probes, 3 misses, 2 votes) take ~30-60 s to declare a killed silo dead; a product group
-                // hosted there answers nothing meanwhile. Probe every 2 s, declare after 2 misses; one vote is enough
-                // because a two-node farm has only one other silo to vote.
-                o.ProbeTimeout = TimeSpan.FromSeconds(2);
-                o.NumMissedProbesLimit = 2;
-                o.NumVotesForDeathDeclaration = 1;
-                o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
-                o.TableRefreshTimeout = TimeSpan.FromSeconds(5);
-            });
+            silo.Configure<ClusterMembershipOptions>(SiloFailureDetection.Apply);
             silo.Configure<SiloMessagingOptions>(o =>
             {
                 // A grain call that cannot be answered fails in 10 s, not 30: the node then closes the client's connection
