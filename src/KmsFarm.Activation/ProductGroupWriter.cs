@@ -17,6 +17,7 @@ public sealed class ProductGroupWriter
     private ProductGroupLedger? _ledger;
     private long _version;
     private long _nextSeq;
+    private WriterStatus _status = new(0, 0, 0);
 
     public ProductGroupWriter(ProductGroup group, IActivationStore store, TimeProvider timeProvider, ILogger logger)
     {
@@ -43,6 +44,12 @@ public sealed class ProductGroupWriter
     /// <summary>The cache's capacity (0 when not loaded).</summary>
     public int Capacity => _ledger?.Capacity ?? 0;
 
+    /// <summary>Count, capacity and version as last loaded or committed, published as one object: unlike
+    /// <see cref="Count"/> and <see cref="Capacity"/> (0 while a batch is applied or committed, since the writer then
+    /// holds no cache), any thread may read it at any time, e.g. to report the group's status while a commit is in
+    /// flight. After a failed commit it still describes the last committed state.</summary>
+    public WriterStatus Status => Volatile.Read(ref _status);
+
     /// <summary>Reads the group's cache and version from the store, replacing whatever the writer held.</summary>
     public async ValueTask LoadAsync(CancellationToken cancellationToken)
     {
@@ -56,6 +63,7 @@ public sealed class ProductGroupWriter
         _ledger = new ProductGroupLedger(Group, stored.Capacity, stored.EntriesOldestFirst);
         _version = stored.Version;
         _nextSeq = stored.NextSeq;
+        Volatile.Write(ref _status, new WriterStatus(_ledger.Count, _ledger.Capacity, _version));
         ActivationLog.LedgerLoaded(_logger, Group.ToString(), _version, _ledger.Count, _ledger.Capacity);
     }
 
@@ -103,6 +111,7 @@ public sealed class ProductGroupWriter
         _ledger = ledger;
         _version = commit.NewVersion;
         _nextSeq += attempts.Count;
+        Volatile.Write(ref _status, new WriterStatus(ledger.Count, ledger.Capacity, commit.NewVersion));
         return outcomes;
     }
 

@@ -14,7 +14,8 @@ public interface IProductGroupGrain : IGrainWithStringKey
     [Alias("apply")]
     Task<ApplyResult> ApplyAsync(ActivationBatch batch);
 
-    /// <summary>The group's cache as this grain holds it: count, capacity, version (no store access).</summary>
+    /// <summary>The group's cache as this grain last loaded or committed it: count, capacity, version (no store access; a
+    /// batch whose commit is in flight is not in it yet).</summary>
     [Alias("status")]
     Task<ProductGroupStatus> GetStatusAsync();
 }

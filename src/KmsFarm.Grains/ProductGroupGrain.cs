@@ -10,8 +10,9 @@ namespace KmsFarm.Grains;
 /// version loaded), and each call is answered once its attempts are committed.</summary>
 /// <remarks>
 /// Reentrant so that calls from every node can wait for the same write: while a write is in flight, grain turns touch only
-/// <see cref="_batcher"/> (enqueue, thread-safe) and read <see cref="_writer"/>'s counters for <see cref="GetStatusAsync"/>.
-/// The writer itself is used by the batcher's loop alone, never by a grain turn after activation.
+/// <see cref="_batcher"/> (enqueue, thread-safe) and read <see cref="_writer"/>'s published
+/// <see cref="ProductGroupWriter.Status"/> for <see cref="GetStatusAsync"/> (its counters are 0 while a commit is in
+/// flight). The writer itself is used by the batcher's loop alone, never by a grain turn after activation.
 /// Placed on the silo of the first caller (PreferLocalPlacement): the node that first needs a group serves it without a
 /// network hop, and where each group lives is predictable (a fresh farm's first client decides).
 /// </remarks>
@@ -76,7 +77,7 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
 
     public Task<ProductGroupStatus> GetStatusAsync()
     {
-        var writer = _writer ?? throw new InvalidOperationException("The product-group grain is not activated.");
-        return Task.FromResult(new ProductGroupStatus(writer.Count, writer.Capacity, writer.Version));
+        var status = (_writer ?? throw new InvalidOperationException("The product-group grain is not activated.")).Status;
+        return Task.FromResult(new ProductGroupStatus(status.Count, status.Capacity, status.Version));
     }
 }

@@ -63,6 +63,36 @@ public sealed class ProductGroupWriterTests
     }
 
     [Fact]
+    public async Task Status_is_the_last_committed_state_while_a_commit_is_in_flight_and_after_a_failed_one()
+    {
+        var store = new InMemoryActivationStore();
+        var writer = Writer(store);
+        Assert.Equal(new WriterStatus(0, 0, 0), writer.Status);
+        await writer.ApplyAsync([Attempt(1), Attempt(2)], Ct);
+        var committed = new WriterStatus(2, 50, 1);
+        Assert.Equal(committed, writer.Status);
+
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        store.BeforeCommit = async (_, ct) =>
+        {
+            entered.TrySetResult();
+            await release.Task.WaitAsync(ct);
+        };
+        var applying = writer.ApplyAsync([Attempt(3)], Ct).AsTask();
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+        Assert.Equal(0, writer.Count); // While committing the writer holds no cache ...
+        Assert.Equal(committed, writer.Status); // ... and its status is still what the store has.
+        release.TrySetResult();
+        await applying;
+        Assert.Equal(new WriterStatus(3, 50, 2), writer.Status);
+
+        store.BeforeCommit = (_, _) => throw new IOException("database unreachable");
+        await Assert.ThrowsAsync<IOException>(async () => await writer.ApplyAsync([Attempt(4)], Ct));
+        Assert.Equal(new WriterStatus(3, 50, 2), writer.Status);
+    }
+
+    [Fact]
     public async Task Times_are_applied_in_whole_microseconds()
     {
         var store = new InMemoryActivationStore();

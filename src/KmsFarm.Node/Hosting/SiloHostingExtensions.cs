@@ -57,13 +57,7 @@ public static class SiloHostingExtensions
                 o.GatewayListeningEndpoint = cluster.GatewayPort is int gateway ? new IPEndPoint(listen, gateway) : null;
             });
             silo.Configure<ClusterMembershipOptions>(SiloFailureDetection.Apply);
-            silo.Configure<SiloMessagingOptions>(o =>
-            {
-                // A grain call that cannot be answered fails in 10 s, not 30: the node then closes the client's connection
-                // (the client retries, possibly on another node) instead of holding it.
-                o.ResponseTimeout = TimeSpan.FromSeconds(10);
-                o.SystemResponseTimeout = TimeSpan.FromSeconds(10);
-            });
+            silo.Configure<SiloMessagingOptions>(SiloFailureDetection.Apply);
         });
 
         builder.Services.AddSingleton<IActivationStore>(sp => sp.GetRequiredService<NodeRuntime>().Store);
