@@ -10,7 +10,8 @@ public interface IProductGroupGrain : IGrainWithStringKey
 {
     /// <summary>Applies a node's batch of attempts in order and answers once the store has committed them (ledger,
     /// inventory, history). <see cref="ApplyResult.Fenced"/> when another writer of the group committed first (nothing of
-    /// this batch was written; the grain reloads): the caller may send the batch again. Store failures throw.</summary>
+    /// this batch was written; the grain reloads), <see cref="ApplyResult.HandedOver"/> when the grain is leaving its
+    /// stopping silo (nothing written): the caller may send the batch again. Store failures throw.</summary>
     [Alias("apply")]
     Task<ApplyResult> ApplyAsync(ActivationBatch batch);
 
@@ -18,17 +19,27 @@ public interface IProductGroupGrain : IGrainWithStringKey
     /// batch whose commit is in flight is not in it yet).</summary>
     [Alias("status")]
     Task<ProductGroupStatus> GetStatusAsync();
+
+    /// <summary>Stops taking batches (later calls are answered <see cref="ApplyResult.HandedOver"/>), commits and answers
+    /// the queued ones, and deactivates; returns when the queue is empty. Called on the grain's own silo by
+    /// <see cref="ProductGroupHandOverService"/> when the node stops gracefully.</summary>
+    [Alias("hand-over")]
+    Task HandOverAsync();
 }
 
 /// <summary>The attempts a node sends for one group in one call, in arrival order.</summary>
 [GenerateSerializer, Immutable, Alias("kmsfarm.activation-batch")]
 public sealed record ActivationBatch([property: Id(0)] ActivationAttempt[] Attempts);
 
-/// <summary>The answer to an <see cref="ActivationBatch"/>: one outcome per attempt, in order, or fenced.</summary>
+/// <summary>The answer to an <see cref="ActivationBatch"/>: one outcome per attempt, in order; or fenced (another writer
+/// committed first); or handed over (the activation is leaving its stopping silo). In the last two cases nothing of the
+/// batch was written and the caller may send it again.</summary>
 [GenerateSerializer, Immutable, Alias("kmsfarm.apply-result")]
-public sealed record ApplyResult([property: Id(0)] LedgerOutcome[] Outcomes, [property: Id(1)] bool Fenced)
+public sealed record ApplyResult([property: Id(0)] LedgerOutcome[] Outcomes, [property: Id(1)] bool Fenced, [property: Id(2)] bool HandedOver = false)
 {
     public static ApplyResult FencedOff { get; } = new([], true);
+
+    public static ApplyResult Moving { get; } = new([], false, true);
 }
 
 /// <summary>What a product-group grain holds.</summary>

@@ -10,6 +10,7 @@ namespace KmsFarm.Grains;
 /// version loaded), and each call is answered once its attempts are committed.</summary>
 /// <remarks>
 /// Reentrant so that calls from every node can wait for the same write: while a write is in flight, grain turns touch only
+/// <see cref="_handingOver"/> (set once by <see cref="HandOverAsync"/>, read before an enqueue in the same turn),
 /// <see cref="_batcher"/> (enqueue, thread-safe) and read <see cref="_writer"/>'s published
 /// <see cref="ProductGroupWriter.Status"/> for <see cref="GetStatusAsync"/> (its counters are 0 while a commit is in
 /// flight). The writer itself is used by the batcher's loop alone, never by a grain turn after activation.
@@ -24,24 +25,38 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
     private readonly IActivationStore _store;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger<ProductGroupGrain> _logger;
+    private readonly LocalProductGroups? _localGroups;
     private ProductGroupWriter? _writer;
     private GroupCommitBatcher? _batcher;
+    private bool _handingOver;
 #pragma warning restore CA1001
 
-    public ProductGroupGrain(IActivationStore store, TimeProvider timeProvider, ILogger<ProductGroupGrain> logger)
+    /// <param name="localGroups">This silo's list of activated groups, for a graceful hand-over; null where the silo does not
+    /// register one (then the silo's shutdown deactivates the grain).</param>
+    public ProductGroupGrain(IActivationStore store, TimeProvider timeProvider, ILogger<ProductGroupGrain> logger, LocalProductGroups? localGroups = null)
     {
         _store = store;
         _timeProvider = timeProvider;
         _logger = logger;
+        _localGroups = localGroups;
     }
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var group = ProductGroupGrainKey.Parse(this.GetPrimaryKeyString());
+        if (_localGroups?.IsClosed == true)
+        {
+            // Placed on a silo that is handing its groups over: send every caller elsewhere and leave.
+            _handingOver = true;
+            DeactivateOnIdle();
+            return;
+        }
+
         var writer = new ProductGroupWriter(group, _store, _timeProvider, _logger);
         await writer.LoadAsync(cancellationToken);
         _writer = writer;
         _batcher = new GroupCommitBatcher(group, writer.ApplyAsync, _logger);
+        _localGroups?.Activated(group);
         GrainLog.Activated(_logger, group.ToString(), writer.Version, writer.Count, writer.Capacity);
     }
 
@@ -54,12 +69,22 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
             await batcher.DisposeAsync();
         }
 
+        if (_writer is { } writer)
+        {
+            _localGroups?.Deactivated(writer.Group);
+        }
+
         GrainLog.Deactivated(_logger, _writer?.Group.ToString() ?? this.GetPrimaryKeyString(), reason.ReasonCode.ToString());
     }
 
     public async Task<ApplyResult> ApplyAsync(ActivationBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        if (_handingOver)
+        {
+            return ApplyResult.Moving;
+        }
+
         var batcher = _batcher ?? throw new InvalidOperationException("The product-group grain is not activated.");
         try
         {
@@ -75,8 +100,26 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
         }
     }
 
+    public async Task HandOverAsync()
+    {
+        // Checked with the enqueue in ApplyAsync within one turn: a batch either joins the queue drained here or is told
+        // to go elsewhere.
+        _handingOver = true;
+        if (_batcher is { } batcher)
+        {
+            await batcher.StopAsync(CancellationToken.None);
+        }
+
+        DeactivateOnIdle();
+    }
+
     public Task<ProductGroupStatus> GetStatusAsync()
     {
+        if (_writer is null && _handingOver)
+        {
+            throw new InvalidOperationException("The product group is moving off this stopping silo; ask again.");
+        }
+
         var status = (_writer ?? throw new InvalidOperationException("The product-group grain is not activated.")).Status;
         return Task.FromResult(new ProductGroupStatus(status.Count, status.Capacity, status.Version));
     }

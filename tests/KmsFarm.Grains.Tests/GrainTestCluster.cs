@@ -45,6 +45,8 @@ public sealed class GrainTestCluster : IAsyncDisposable
         {
             silo.Services.AddSingleton<IActivationStore>(store);
             silo.Services.AddSingleton(TimeProvider.System);
+            silo.Services.AddSingleton<LocalProductGroups>();
+            silo.Services.AddHostedService<ProductGroupHandOverService>();
             silo.Configure<ClusterMembershipOptions>(SiloFailureDetection.Apply);
             silo.Configure<SiloMessagingOptions>(SiloFailureDetection.Apply);
         });

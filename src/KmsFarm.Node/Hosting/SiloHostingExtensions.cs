@@ -62,6 +62,8 @@ public static class SiloHostingExtensions
 
         builder.Services.AddSingleton<IActivationStore>(sp => sp.GetRequiredService<NodeRuntime>().Store);
         builder.Services.AddSingleton<IProductGroupLedgers, GrainProductGroupLedgers>();
+        builder.Services.AddSingleton<LocalProductGroups>();
+        builder.Services.AddHostedService<ProductGroupHandOverService>();
         return builder;
     }
 
