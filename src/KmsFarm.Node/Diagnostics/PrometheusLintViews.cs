@@ -7,7 +7,7 @@ namespace KmsFarm.Node.Diagnostics;
 /// exporter's name translation does not satisfy for some framework instruments (ours are named to pass as they are):
 /// <list type="bullet">
 /// <item>a gauge or sum whose name ends in <c>.count</c> becomes <c>*_count</c>, which Prometheus reserves for histograms
-/// and summaries: the runtime's and process's ones are renamed (<see cref="Renamed"/>);</item>
+/// and summaries: the runtime's, process's and Npgsql's ones are renamed (<see cref="Renamed"/>);</item>
 /// <item>Orleans publishes its instruments without descriptions (no HELP line): each gets one naming the instrument;</item>
 /// <item>Orleans' durations in milliseconds and memory sizes in megabytes would be exported as <c>*_milliseconds</c> and
 /// <c>*_megabytes</c> (Prometheus' base units are seconds and bytes, and a view cannot change a unit): they are left out.
@@ -25,6 +25,7 @@ public static class PrometheusLintViews
         ["dotnet.process.cpu.count"] = "dotnet.process.cpus",
         ["process.thread.count"] = "process.threads",
         ["process.unix.file_descriptor.count"] = "process.open_fds",
+        ["db.client.connection.count"] = "db.client.connections.usage",
     };
 
     /// <summary>The meter whose instruments get descriptions and lose their millisecond durations.</summary>
