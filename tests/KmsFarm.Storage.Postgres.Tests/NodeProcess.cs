@@ -172,7 +172,7 @@ internal sealed class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>The dotnet host running these tests, else the one on PATH.</summary>
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
         {
