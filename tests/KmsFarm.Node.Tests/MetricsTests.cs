@@ -83,6 +83,7 @@ public sealed class MetricsTests
 
         Assert.Equal("{connection}", active.Instrument!.Unit);
         Assert.Equal([1L, -1L], active.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.All(active.GetMeasurementSnapshot(), m => Assert.Empty(m.Tags));
 
         Assert.Equal("{connection}", rejected.Instrument!.Unit);
         var refusals = rejected.GetMeasurementSnapshot();
