@@ -42,7 +42,7 @@ public sealed class ProductGroupMetrics
             "Most CMIDs the group's cache holds: 2 x the largest N_Policy seen.");
         meter.CreateObservableGauge(
             "kms.clients.active", () => Observe(h => h.ActiveClients), "{client}",
-            "Distinct clients of the group seen in the last 30 days (client inventory, refreshed by the grain once a minute).");
+            "Distinct clients of the group seen in the last 30 days (client inventory, refreshed by the grain every 15 s).");
     }
 
     /// <summary>Bounded <c>kms.product.group</c> tag value of a group.</summary>
