@@ -37,7 +37,8 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
 #pragma warning restore CA1001
 
     /// <param name="metrics">The silo's product-group instruments; a silo without them (some tests) reports nothing.</param>
-    public ProductGroupGrain(IActivationStore store, TimeProvider timeProvider, ILogger<ProductGroupGrain> logger, ProductGroupMetrics? metrics = null)
+    public ProductGroupGrain(
+        IActivationStore store, TimeProvider timeProvider, ILogger<ProductGroupGrain> logger, ProductGroupMetrics? metrics = null)
     {
         _store = store;
         _timeProvider = timeProvider;
@@ -56,7 +57,8 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
         if (_metrics is { } metrics)
         {
             metrics.PublishLedger(this, group, writer.Count, writer.Capacity);
-            this.RegisterGrainTimer(RefreshActiveClientsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, ActiveClientsRefreshPeriod) { Interleave = true });
+            this.RegisterGrainTimer(
+                RefreshActiveClientsAsync, new GrainTimerCreationOptions(TimeSpan.Zero, ActiveClientsRefreshPeriod) { Interleave = true });
         }
     }
 
@@ -115,7 +117,8 @@ public sealed class ProductGroupGrain : Grain, IProductGroupGrain
 
     /// <summary>The batcher's sink: commits a batch, then publishes what the cache holds now. Runs on the batcher's loop,
     /// the writer's only user, so reading its counters here cannot race a write.</summary>
-    private async ValueTask<IReadOnlyList<LedgerOutcome>> ApplyAndPublishAsync(IReadOnlyList<ActivationAttempt> attempts, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<LedgerOutcome>> ApplyAndPublishAsync(
+        IReadOnlyList<ActivationAttempt> attempts, CancellationToken cancellationToken)
     {
         var writer = _writer!;
         var outcomes = await writer.ApplyAsync(attempts, cancellationToken);

@@ -30,7 +30,10 @@ public sealed class ProductGroupMetrics
         _applyDuration = meter.CreateHistogram(
             "kms.product_group.apply.duration", "s",
             "Time a product-group grain takes to answer one node's batch: waiting for the write in flight, then its own commit.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+            });
         meter.CreateObservableGauge(
             "kms.product_group.clients", () => Observe(h => h.Count), "{client}",
             "Clients in the group's CMID cache: the current count a KMS host reports (reported by the silo hosting the group).");
@@ -93,7 +96,9 @@ public sealed class ProductGroupMetrics
     {
         lock (_lock)
         {
-            var current = _hosted.TryGetValue(group, out var hosted) && ReferenceEquals(hosted.Owner, owner) ? hosted : new Hosted(owner, 0, 0, null);
+            var current = _hosted.TryGetValue(group, out var hosted) && ReferenceEquals(hosted.Owner, owner)
+                ? hosted
+                : new Hosted(owner, 0, 0, null);
             _hosted[group] = change(current);
         }
     }

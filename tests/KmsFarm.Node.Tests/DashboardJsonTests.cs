@@ -14,7 +14,8 @@ public sealed partial class DashboardJsonTests
     [Fact]
     public void The_farm_overview_and_the_node_detail_dashboards_exist()
     {
-        Assert.Equal(["kmsfarm-node.json", "kmsfarm-overview.json"], DashboardFiles().Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["kmsfarm-node.json", "kmsfarm-overview.json"], DashboardFiles().Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
 
     [Theory]
@@ -26,7 +27,8 @@ public sealed partial class DashboardJsonTests
         Assert.Equal(Path.GetFileNameWithoutExtension(file), dashboard.GetProperty("uid").GetString());
         Assert.StartsWith("KmsFarm / ", dashboard.GetProperty("title").GetString(), StringComparison.Ordinal);
         Assert.True(dashboard.GetProperty("schemaVersion").GetInt32() >= 36);
-        Assert.False(dashboard.TryGetProperty("id", out var id) && id.ValueKind != JsonValueKind.Null, "provisioned dashboards carry no database id");
+        bool hasId = dashboard.TryGetProperty("id", out var id) && id.ValueKind != JsonValueKind.Null;
+        Assert.False(hasId, "provisioned dashboards carry no database id");
 
         // The data source is a variable, so the dashboards work with whatever the Prometheus data source is called.
         var variables = dashboard.GetProperty("templating").GetProperty("list").EnumerateArray().ToArray();
@@ -114,7 +116,8 @@ public sealed partial class DashboardJsonTests
             {
                 foreach (var target in targets.EnumerateArray())
                 {
-                    result.Add((Path.GetFileName(file) + ": " + panel.GetProperty("title").GetString(), target.GetProperty("expr").GetString()!));
+                    string title = Path.GetFileName(file) + ": " + panel.GetProperty("title").GetString();
+                    result.Add((title, target.GetProperty("expr").GetString()!));
                 }
             }
         }

@@ -15,7 +15,8 @@ public sealed class MetricsEndpointTests
         await using var node = await InProcessNode.StartAsync(cancellationToken: Ct);
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, Ct))
         {
-            var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, Ct);
+            var (hresult, _) = await client.RequestAsync(
+                KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, Ct);
             Assert.Equal(KmsHResults.Success, hresult);
         }
 

@@ -26,7 +26,8 @@ public sealed class MetricsTests
 
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, Ct))
         {
-            var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V5, RawKmsClient.WindowsProRequest(Guid.NewGuid(), KmsProtocolVersion.V5), ndr64: false, Ct);
+            var (hresult, _) = await client.RequestAsync(
+                KmsProtocolVersion.V5, RawKmsClient.WindowsProRequest(Guid.NewGuid(), KmsProtocolVersion.V5), ndr64: false, Ct);
             Assert.Equal(KmsHResults.Success, hresult);
             var unknown = RawKmsClient.WindowsProRequest(Guid.NewGuid());
             unknown.ApplicationId = Guid.NewGuid();
@@ -38,9 +39,16 @@ public sealed class MetricsTests
         Assert.Equal("{request}", requests.Instrument!.Unit);
         var measured = requests.GetMeasurementSnapshot();
         Assert.Equal(2, measured.Count);
-        AssertTags(measured[0], ("kms.protocol.version", 5), ("kms.result", "activated"), ("kms.product.group", "windows"), ("kms.license.status", "oob_grace"));
+        AssertTags(
+            measured[0],
+            ("kms.protocol.version", 5),
+            ("kms.result", "activated"),
+            ("kms.product.group", "windows"),
+            ("kms.license.status", "oob_grace"));
         Assert.Equal(1, measured[0].Value);
-        AssertTags(measured[1], ("kms.protocol.version", 6), ("kms.result", "rejected"), ("kms.product.group", "unknown"), ("kms.license.status", "licensed"));
+        AssertTags(
+            measured[1],
+            ("kms.protocol.version", 6), ("kms.result", "rejected"), ("kms.product.group", "unknown"), ("kms.license.status", "licensed"));
 
         Assert.Equal("s", duration.Instrument!.Unit);
         var timed = duration.GetMeasurementSnapshot();
@@ -60,7 +68,8 @@ public sealed class MetricsTests
 
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, Ct))
         {
-            var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, Ct);
+            var (hresult, _) = await client.RequestAsync(
+                KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, Ct);
             Assert.Equal(KmsHResults.Success, hresult);
 
             // Over the cap of 1 while the first is open; then from an address the deny list names.
@@ -125,7 +134,8 @@ public sealed class MetricsTests
 
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, Ct))
         {
-            var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, Ct);
+            var (hresult, _) = await client.RequestAsync(
+                KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(Guid.NewGuid()), ndr64: false, Ct);
             Assert.Equal(KmsHResults.Success, hresult);
         }
 
@@ -151,7 +161,8 @@ public sealed class MetricsTests
         {
             foreach (var cmid in new[] { Guid.NewGuid(), Guid.NewGuid() })
             {
-                var (hresult, _) = await client.RequestAsync(KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(cmid), ndr64: false, Ct);
+                var (hresult, _) = await client.RequestAsync(
+                    KmsProtocolVersion.V6, RawKmsClient.WindowsProRequest(cmid), ndr64: false, Ct);
                 Assert.Equal(KmsHResults.Success, hresult);
             }
         }

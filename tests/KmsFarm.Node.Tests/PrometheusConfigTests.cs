@@ -38,7 +38,9 @@ public sealed partial class PrometheusConfigTests
     public void Every_alert_is_tested_both_firing_and_not_firing()
     {
         string[] alerts = AlertName().Matches(File.ReadAllText(Deploy("rules/alerts.yml"))).Select(m => m.Groups[1].Value).ToArray();
-        Assert.Equal(["KmsNodeDown", "KmsActivationErrorRatioHigh", "KmsProductGroupBelowThreshold", "KmsStoreCommitSlow", "KmsConnectionsRefused"], alerts);
+        Assert.Equal(
+            ["KmsNodeDown", "KmsActivationErrorRatioHigh", "KmsProductGroupBelowThreshold", "KmsStoreCommitSlow", "KmsConnectionsRefused"],
+            alerts);
 
         // Each alert_rule_test entry: "alertname: X" followed by "exp_alerts: []" (quiet) or "exp_alerts:" and a list (firing).
         var cases = AlertCase().Matches(File.ReadAllText(Deploy("tests/alerts.test.yml")))

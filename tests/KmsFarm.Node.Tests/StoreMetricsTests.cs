@@ -73,7 +73,8 @@ public sealed class StoreMetricsTests : IDisposable
         Assert.Equal("{error}", _errors.Instrument!.Unit);
         Assert.Equal(
             ["commit_ledger windows version_conflict", "commit_ledger windows System.IO.IOException"],
-            _errors.GetMeasurementSnapshot().Select(m => $"{m.Tags["db.operation.name"]} {m.Tags["kms.product.group"]} {m.Tags["error.type"]}"));
+            _errors.GetMeasurementSnapshot()
+                .Select(m => $"{m.Tags["db.operation.name"]} {m.Tags["kms.product.group"]} {m.Tags["error.type"]}"));
         Assert.All(_errors.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
 
         // Failed calls are timed too, with their error type; their batch is not counted as written.

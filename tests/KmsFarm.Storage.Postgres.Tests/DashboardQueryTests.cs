@@ -28,9 +28,9 @@ public sealed class DashboardQueryTests(PostgresFixture postgres)
         string[] args = ["--max-connections", MaxConnections.ToString(CultureInfo.InvariantCulture)];
         await using var a = await NodeProcess.StartAsync("postgres:" + db, "node-a", args, Ct);
         await using var b = await NodeProcess.StartAsync("postgres:" + db, "node-b", args, Ct);
+        string[] rules = [.. new[] { "recording.yml", "alerts.yml" }.Select(f => RepositoryPaths.Combine("deploy/prometheus/rules/" + f))];
         await using var prometheus = await PrometheusServer.StartAsync(
-            [a.HttpEndPoint.ToString(), b.HttpEndPoint.ToString()], TimeSpan.FromSeconds(1),
-            [RepositoryPaths.Combine("deploy/prometheus/rules/recording.yml"), RepositoryPaths.Combine("deploy/prometheus/rules/alerts.yml")], Ct);
+            [a.HttpEndPoint.ToString(), b.HttpEndPoint.ToString()], TimeSpan.FromSeconds(1), rules, Ct);
         await prometheus.WaitForTargetsUpAsync(2, TimeSpan.FromSeconds(30), Ct);
 
         // Each node hosts a product group (the first caller's silo gets it), so each node's "hosted groups" panels have data.
@@ -138,7 +138,9 @@ public sealed class DashboardQueryTests(PostgresFixture postgres)
                 return;
             }
 
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "rules never evaluated: " + string.Join(", ", rules.Where(r => r.Health != "ok").Select(r => r.Name)));
+            Assert.True(
+                clock.Elapsed < TimeSpan.FromSeconds(30),
+                "rules never evaluated: " + string.Join(", ", rules.Where(r => r.Health != "ok").Select(r => r.Name)));
             await Task.Delay(250, Ct);
         }
     }

@@ -21,8 +21,8 @@ internal static class FarmTraffic
         p.Group == ProductGroup.Office2010 && !p.Name.Contains("Preview", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>One activation over a fresh connection; returns the HRESULT (0 when activated).</summary>
-    public static async Task<uint> ActivateAsync(NodeProcess node, ClientProduct product, string machine, CancellationToken cancellationToken,
-        Guid? applicationId = null)
+    public static async Task<uint> ActivateAsync(
+        NodeProcess node, ClientProduct product, string machine, CancellationToken cancellationToken, Guid? applicationId = null)
     {
         await using var client = await KmsClientConnection.ConnectAsync("127.0.0.1", node.KmsEndPoint.Port, null, cancellationToken);
         var request = KmsRequestFactory.Create(product, Guid.NewGuid(), machine, KmsProtocolVersion.V6, DateTime.UtcNow);

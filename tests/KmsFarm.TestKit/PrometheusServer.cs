@@ -25,7 +25,11 @@ public sealed class PrometheusServer : IAsyncDisposable
         Port = port;
         _process = process;
         _log = log;
-        _http = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")), Timeout = TimeSpan.FromSeconds(20) };
+        _http = new HttpClient
+        {
+            BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")),
+            Timeout = TimeSpan.FromSeconds(20),
+        };
     }
 
     public string Directory { get; }
@@ -47,7 +51,10 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <param name="targets"><c>host:port</c> of each node's HTTP endpoint.</param>
     /// <param name="ruleFiles">Rule files to load (copied into the server's directory).</param>
     public static async Task<PrometheusServer> StartAsync(
-        IReadOnlyList<string> targets, TimeSpan scrapeInterval, IReadOnlyList<string>? ruleFiles = null, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> targets,
+        TimeSpan scrapeInterval,
+        IReadOnlyList<string>? ruleFiles = null,
+        CancellationToken cancellationToken = default)
     {
         string prometheus = ExternalTool.Find("prometheus") ?? throw new InvalidOperationException(
             "'prometheus' is not installed: install the Debian package prometheus (tests/run-all.sh does).");
@@ -58,7 +65,8 @@ public sealed class PrometheusServer : IAsyncDisposable
             var rules = new List<string>();
             foreach (string file in ruleFiles ?? [])
             {
-                string copy = Path.Combine(directory, "rules-" + rules.Count.ToString(CultureInfo.InvariantCulture) + "-" + Path.GetFileName(file));
+                string name = string.Create(CultureInfo.InvariantCulture, $"rules-{rules.Count}-{Path.GetFileName(file)}");
+                string copy = Path.Combine(directory, name);
                 File.Copy(file, copy);
                 rules.Add(copy);
             }
@@ -100,7 +108,8 @@ public sealed class PrometheusServer : IAsyncDisposable
     public async Task<JsonElement> QueryAsync(string promql, CancellationToken cancellationToken = default)
     {
         using var response = await _http.PostAsync(
-            new Uri("/api/v1/query", UriKind.Relative), new FormUrlEncodedContent([new("query", promql)]), cancellationToken).ConfigureAwait(false);
+                new Uri("/api/v1/query", UriKind.Relative), new FormUrlEncodedContent([new("query", promql)]), cancellationToken)
+            .ConfigureAwait(false);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken).ConfigureAwait(false);
         if (body.GetProperty("status").GetString() != "success")
         {
@@ -113,7 +122,8 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <summary>The rule groups Prometheus loaded (<c>/api/v1/rules</c>), with each rule's health and last error.</summary>
     public async Task<JsonElement> RulesAsync(CancellationToken cancellationToken = default)
     {
-        var body = await _http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/rules", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        var body = await _http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/rules", UriKind.Relative), cancellationToken)
+            .ConfigureAwait(false);
         return body.GetProperty("data").GetProperty("groups").Clone();
     }
 
@@ -171,7 +181,12 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     private static Process Launch(string prometheus, string config, string data, int port, List<string> log)
     {
-        var info = new ProcessStartInfo(prometheus) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        var info = new ProcessStartInfo(prometheus)
+        {
+            UseShellExecute = false,
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
         foreach (string argument in new[]
         {
             "--config.file=" + config,

@@ -28,7 +28,8 @@ public static partial class PrometheusText
                 throw new FormatException("Not a sample line: " + line);
             }
 
-            var labels = LabelPair().Matches(match.Groups["labels"].Value).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
+            var labels = LabelPair().Matches(match.Groups["labels"].Value)
+                .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
             samples.Add(new Sample(match.Groups["name"].Value, labels, ParseValue(match.Groups["value"].Value)));
         }
 

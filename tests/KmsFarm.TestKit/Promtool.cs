@@ -10,16 +10,20 @@ public static class Promtool
 
     /// <summary><c>promtool check metrics</c> over <paramref name="exposition"/>: exit code 0 and no output when it is clean;
     /// otherwise the lint problems, one a line.</summary>
-    public static async Task<(int ExitCode, string Problems)> CheckMetricsAsync(string exposition, CancellationToken cancellationToken = default)
+    public static async Task<(int ExitCode, string Problems)> CheckMetricsAsync(
+        string exposition, CancellationToken cancellationToken = default)
     {
-        var (exitCode, output, error) = await ExternalTool.RunAsync(Path, ["check", "metrics"], exposition, cancellationToken).ConfigureAwait(false);
+        var (exitCode, output, error) = await ExternalTool.RunAsync(Path, ["check", "metrics"], exposition, cancellationToken)
+            .ConfigureAwait(false);
         return (exitCode, (output + error).Trim());
     }
 
     /// <summary>Runs promtool with <paramref name="arguments"/>: its exit code and everything it printed.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken = default)
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        IEnumerable<string> arguments, CancellationToken cancellationToken = default)
     {
-        var (exitCode, output, error) = await ExternalTool.RunAsync(Path, arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var (exitCode, output, error) = await ExternalTool.RunAsync(Path, arguments, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
         return (exitCode, (output + error).Trim());
     }
 }

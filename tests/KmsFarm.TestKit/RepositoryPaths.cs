@@ -22,6 +22,7 @@ public static class RepositoryPaths
             }
         }
 
-        throw new InvalidOperationException($"No KmsFarm.sln above {AppContext.BaseDirectory}: the tests must run from a build in the repository.");
+        throw new InvalidOperationException(
+            $"No KmsFarm.sln above {AppContext.BaseDirectory}: the tests must run from a build in the repository.");
     }
 }

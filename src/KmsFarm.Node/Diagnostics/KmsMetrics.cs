@@ -26,7 +26,8 @@ public sealed class KmsMetrics
     {
         var meter = meterFactory.Create(MeterName);
         _requests = meter.CreateCounter<long>(
-            "kms.activation.requests", "{request}", "KMS activation requests answered, by product group, protocol version, result and license status.");
+            "kms.activation.requests", "{request}",
+            "KMS activation requests answered, by product group, protocol version, result and license status.");
         _duration = meter.CreateHistogram(
             "kms.activation.duration", "s", "Time from a complete request to its answer being written.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
@@ -34,7 +35,8 @@ public sealed class KmsMetrics
         _connectionDuration = meter.CreateHistogram(
             "kms.rpc.connection.duration", "s", "Lifetime of a KMS connection.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300] });
-        _accepted = meter.CreateCounter<long>("kms.rpc.connections.accepted", "{connection}", "KMS connections admitted (past the access list and the connection cap).");
+        _accepted = meter.CreateCounter<long>(
+            "kms.rpc.connections.accepted", "{connection}", "KMS connections admitted (past the access list and the connection cap).");
         _protocolErrors = meter.CreateCounter<long>("kms.rpc.protocol_errors", "{error}", "Connections closed for breaking the protocol.");
         _rejected = meter.CreateCounter<long>(
             "kms.rpc.connections.rejected", "{connection}", "Connections closed at accept (access list or connection cap).");

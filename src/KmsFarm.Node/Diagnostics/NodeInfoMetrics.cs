@@ -10,10 +10,13 @@ namespace KmsFarm.Node.Diagnostics;
 /// durability, cluster id), for joins and tables in dashboards (Prometheus' <c>*_info</c> pattern).</summary>
 public sealed class NodeInfoMetrics
 {
-    public NodeInfoMetrics(IMeterFactory meterFactory, IOptions<NodeOptions> node, IOptions<StoreOptions> store, IOptions<FarmClusterOptions> cluster)
+    public NodeInfoMetrics(
+        IMeterFactory meterFactory, IOptions<NodeOptions> node, IOptions<StoreOptions> store, IOptions<FarmClusterOptions> cluster)
     {
         ArgumentNullException.ThrowIfNull(meterFactory);
-        string storeKind = StoreLocation.TryParse(store.Value.Location, out var location, out _) ? location.Kind.ToString().ToLowerInvariant() : "unknown";
+        string storeKind = StoreLocation.TryParse(store.Value.Location, out var location, out _)
+            ? location.Kind.ToString().ToLowerInvariant()
+            : "unknown";
         KeyValuePair<string, object?>[] tags =
         [
             new("kms.node.name", node.Value.Name),

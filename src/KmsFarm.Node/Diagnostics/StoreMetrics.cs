@@ -26,10 +26,15 @@ public sealed class StoreMetrics
         ArgumentNullException.ThrowIfNull(meterFactory);
         var meter = meterFactory.Create(KmsMetrics.MeterName);
         _duration = meter.CreateHistogram(
-            "kms.store.operation.duration", "s", "Duration of a store call: a ledger commit (one transaction per batch), a refusal's history row, a cache load, a client count.",
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+            "kms.store.operation.duration", "s",
+            "Duration of a store call: a ledger commit (one transaction per batch), a refusal's history row, a cache load, a client count.",
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+            });
         _batchSize = meter.CreateHistogram(
-            "kms.store.batch.size", "{attempt}", "Activation attempts written by one ledger commit (the product-group grain's group commit).",
+            "kms.store.batch.size", "{attempt}",
+            "Activation attempts written by one ledger commit (the product-group grain's group commit).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
         _errors = meter.CreateCounter<long>("kms.store.errors", "{error}", "Store calls that failed, by operation and error type.");
     }

@@ -35,7 +35,8 @@ public static class TelemetryHostingExtensions
         services.AddSingleton<ProductGroupMetrics>();
         services.AddSingleton<NodeInfoMetrics>();
         services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("kmsfarm-node", serviceVersion: NodeBuild.Version, serviceInstanceId: settings.NodeName))
+            .ConfigureResource(resource =>
+                resource.AddService("kmsfarm-node", serviceVersion: NodeBuild.Version, serviceInstanceId: settings.NodeName))
             .WithMetrics(metrics => metrics
                 .AddMeter(KmsMetrics.MeterName)
                 .AddMeter([.. FrameworkMeters])
