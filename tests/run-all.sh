@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the solution and a short fuzz run. On a fresh Debian machine it first installs what the tests need
 # (PostgreSQL server binaries for the farm tests; BIND, dig, nsupdate and tsig-keygen for the DNS tests, which run
-# their own named in a temp dir; the fuzz script adds afl++); it never changes anything else on the machine.
+# their own named in a temp dir; Prometheus and promtool for the metrics tests, which run their own Prometheus on
+# loopback; the fuzz script adds afl++); it never changes anything else on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,11 +12,13 @@ has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
 has named || need_pkgs+=(bind9)
 { has dig && has nsupdate; } || need_pkgs+=(dnsutils)
 has tsig-keygen || need_pkgs+=(bind9-utils)
+{ has prometheus && has promtool; } || need_pkgs+=(prometheus)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "installing: ${need_pkgs[*]}"
     apt-get update -qq
-    # The tests start their own servers; keep the packages from starting system ones (bind9 would serve port 53).
+    # The tests start their own servers; keep the packages from starting system ones (bind9 would serve port 53,
+    # prometheus 9090).
     policy=/usr/sbin/policy-rc.d made_policy=
     if [ ! -e "$policy" ]; then
       printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1

@@ -33,6 +33,12 @@ public interface IActivationStore : IAsyncDisposable
     /// <summary>The newest history rows, newest first.</summary>
     ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken);
 
+    /// <summary>How many distinct clients of <paramref name="group"/> the client inventory has seen after
+    /// <paramref name="since"/> (read only; the farm's "clients seen in 30 days" gauge asks every 15 s, never per
+    /// scrape). Null from a store that keeps no inventory, which is what this default answers.</summary>
+    ValueTask<int?> CountClientsSeenSinceAsync(ProductGroup group, DateTimeOffset since, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<int?>(null);
+
     /// <summary>True when the store answers (for /healthz/ready).</summary>
     ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken);
 }

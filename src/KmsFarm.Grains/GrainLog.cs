@@ -14,4 +14,8 @@ internal static partial class GrainLog
 
     [LoggerMessage(3102, LogLevel.Warning, "Product group {Group} was written by another activation since version {Version}: this one answers nobody, reloads and deactivates")]
     public static partial void Fenced(ILogger logger, string group, long version);
+
+    [LoggerMessage(3103, LogLevel.Debug,
+        "Product group {Group}: counting the clients seen in 30 days failed; the gauge keeps its last value")]
+    public static partial void ActiveClientsRefreshFailed(ILogger logger, Exception exception, string group);
 }

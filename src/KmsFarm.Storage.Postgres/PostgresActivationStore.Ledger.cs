@@ -47,6 +47,8 @@ public sealed partial class PostgresActivationStore
         ORDER BY e.seq
         """;
 
+    private const string CountClientsSql = "SELECT count(*) FROM client WHERE group_id = $1 AND last_seen > $2";
+
     /// <summary>One round trip in one REPEATABLE READ transaction: the group row and every entry in cache order.</summary>
     public async ValueTask<StoredLedger> LoadLedgerAsync(ProductGroup group, CancellationToken cancellationToken)
     {
@@ -142,6 +144,18 @@ public sealed partial class PostgresActivationStore
         }
 
         return new LedgerSnapshot(group, capacity, entries);
+    }
+
+    /// <summary>An index range scan of <c>client_last_seen (group_id, last_seen)</c>.</summary>
+    public async ValueTask<int?> CountClientsSeenSinceAsync(ProductGroup group, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        CheckGroup(group);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(CountClientsSql, connection)
+        {
+            Parameters = { new() { Value = (short)group }, new() { Value = since.ToUniversalTime() } },
+        };
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private NpgsqlBatch BuildCommitBatch(NpgsqlConnection connection, LedgerCommit commit)

@@ -103,6 +103,19 @@ public sealed partial class SqliteActivationStore
         return new LedgerSnapshot(group, capacity, entries);
     }
 
+    /// <summary>An index range scan of <c>client_last_seen (group_id, last_seen_utc_ticks)</c> on a read-only connection.</summary>
+    public async ValueTask<int?> CountClientsSeenSinceAsync(ProductGroup group, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        CheckGroup(group);
+        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM client WHERE group_id = $group AND last_seen_utc_ticks > $since";
+        command.Parameters.AddWithValue("$group", (int)group);
+        command.Parameters.AddWithValue("$since", SqliteValues.ToTicks(since));
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     private static async Task<(int Capacity, long Version)> ReadGroupRowAsync(
         SqliteConnection connection, SqliteTransaction transaction, ProductGroup group, CancellationToken cancellationToken)
     {

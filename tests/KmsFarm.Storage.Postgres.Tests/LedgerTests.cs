@@ -127,4 +127,23 @@ public sealed class LedgerTests(PostgresFixture postgres)
         Assert.Equal(2L, await ScalarAsync<long>(db, $"SELECT activation_count FROM client WHERE cmid = '{c[0]}'"));
         Assert.Equal("one-again", await ScalarAsync<string>(db, $"SELECT machine_name FROM client WHERE cmid = '{c[0]}'"));
     }
+
+    [Fact]
+    public async Task Clients_seen_since_a_time_are_counted_from_the_inventory_beyond_the_cache()
+    {
+        await using var store = await OpenAsync(await postgres.CreateDatabaseAsync(Ct));
+        var cmids = Cmids(60);
+        for (int i = 0; i < cmids.Length; i++)
+        {
+            await store.ApplyOneAsync(cmids[i], now: T0.AddMinutes(i));
+        }
+
+        // The cache keeps 50 (2 x N_Policy 25); the inventory knows all 60.
+        Assert.Equal(60, await store.CountClientsSeenSinceAsync(ProductGroup.Windows, T0.AddSeconds(-1), Ct));
+        Assert.Equal(29, await store.CountClientsSeenSinceAsync(ProductGroup.Windows, T0.AddMinutes(30), Ct));
+        Assert.Equal(0, await store.CountClientsSeenSinceAsync(ProductGroup.Office2013Plus, T0.AddSeconds(-1), Ct));
+
+        await store.ApplyOneAsync(cmids[0], now: T0.AddDays(40));
+        Assert.Equal(1, await store.CountClientsSeenSinceAsync(ProductGroup.Windows, T0.AddDays(10), Ct));
+    }
 }

@@ -160,4 +160,22 @@ public sealed class LedgerTests : StoreTestBase
         await Assert.ThrowsAsync<LedgerVersionConflictException>(async () => await first.ApplyAsync([Attempt(Cmid(4), T0)], Ct));
         Assert.Equal([Cmid(1), Cmid(2), Cmid(3)], (await store.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
     }
+
+    [Fact]
+    public async Task Clients_seen_since_a_time_are_counted_from_the_inventory_beyond_the_cache()
+    {
+        var store = await OpenAsync();
+        for (int i = 0; i < 60; i++)
+        {
+            await ApplyOneAsync(store, Cmid(i), T0.AddMinutes(i));
+        }
+
+        // The cache keeps 50 (2 x N_Policy 25); the inventory knows all 60.
+        Assert.Equal(60, await store.CountClientsSeenSinceAsync(ProductGroup.Windows, T0.AddSeconds(-1), Ct));
+        Assert.Equal(29, await store.CountClientsSeenSinceAsync(ProductGroup.Windows, T0.AddMinutes(30), Ct));
+        Assert.Equal(0, await store.CountClientsSeenSinceAsync(ProductGroup.Office2013Plus, T0.AddSeconds(-1), Ct));
+
+        await ApplyOneAsync(store, Cmid(0), T0.AddDays(40));
+        Assert.Equal(1, await store.CountClientsSeenSinceAsync(ProductGroup.Windows, T0.AddDays(10), Ct));
+    }
 }

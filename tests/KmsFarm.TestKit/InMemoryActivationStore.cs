@@ -121,6 +121,11 @@ public sealed class InMemoryActivationStore : IActivationStore
                 row.Entries[entry.ClientMachineId] = entry;
             }
 
+            foreach (var record in commit.Records)
+            {
+                row.Clients[record.ClientMachineId] = commit.Time;
+            }
+
             _history.AddRange(commit.Records);
             _batchSizes.Add(commit.Records.Count);
         }
@@ -150,6 +155,14 @@ public sealed class InMemoryActivationStore : IActivationStore
         }
     }
 
+    public ValueTask<int?> CountClientsSeenSinceAsync(ProductGroup group, DateTimeOffset since, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return ValueTask.FromResult<int?>(_groups[group].Clients.Values.Count(seen => seen > since));
+        }
+    }
+
     public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken)
     {
         lock (_lock)
@@ -170,5 +183,8 @@ public sealed class InMemoryActivationStore : IActivationStore
         public long Version { get; set; }
 
         public Dictionary<Guid, SequencedLedgerEntry> Entries { get; } = [];
+
+        /// <summary>The client inventory: each counted CMID and when its last commit was.</summary>
+        public Dictionary<Guid, DateTimeOffset> Clients { get; } = [];
     }
 }

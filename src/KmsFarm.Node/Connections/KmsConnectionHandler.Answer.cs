@@ -19,11 +19,12 @@ public sealed partial class KmsConnectionHandler
         uint hresult = KmsServerCodec.DecodeRequest(call.Payload.Span, out var request);
         var version = request.Version is KmsProtocolVersion.V4 or KmsProtocolVersion.V5 or KmsProtocolVersion.V6 ? request.Version : 0;
         string group = KmsMetrics.ProductGroupTag(request.Request.ApplicationId);
+        string licenseStatus = KmsMetrics.LicenseStatusTag(hresult == KmsHResults.Success ? request.Request.LicenseStatus : null);
         if (hresult != KmsHResults.Success)
         {
             session.WriteFailure(call, hresult, output);
             _logger.RpcRequestRefused(hresult);
-            _metrics.RequestCompleted(version, "rejected", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.RequestCompleted(version, "rejected", group, licenseStatus, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return true;
         }
 
@@ -35,7 +36,7 @@ public sealed partial class KmsConnectionHandler
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             _logger.ActivationStoreFailed(ex);
-            _metrics.RequestCompleted(version, "error", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.RequestCompleted(version, "error", group, licenseStatus, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return false;
         }
 
@@ -47,13 +48,13 @@ public sealed partial class KmsConnectionHandler
                 _logger.RpcRequestAnswered(request.Version, request.Request.ClientMachineId, decision.Response.CurrentCount);
             }
 
-            _metrics.RequestCompleted(version, "activated", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.RequestCompleted(version, "activated", group, licenseStatus, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         else
         {
             session.WriteFailure(call, decision.HResult, output);
             _logger.RpcRequestRefused(decision.HResult);
-            _metrics.RequestCompleted(version, "rejected", group, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            _metrics.RequestCompleted(version, "rejected", group, licenseStatus, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
 
         return true;

@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using KmsFarm.Grains;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Node.Diagnostics;
 
-/// <summary>The node's instruments on meter <c>KmsFarm</c> (names in docs/metrics.md once the exporter lands). Public
-/// methods check <c>Enabled</c> and build tags in a non-inlined core, so a node without listeners pays one branch.</summary>
+/// <summary>The node's KMS front-end instruments on meter <c>KmsFarm</c>: requests, their duration, connections and
+/// protocol errors (names and their Prometheus forms in docs/metrics.md). Public methods check <c>Enabled</c> and build
+/// tags in a non-inlined core, so a node without listeners pays one branch.</summary>
 public sealed class KmsMetrics
 {
     public const string MeterName = "KmsFarm";
@@ -17,17 +19,24 @@ public sealed class KmsMetrics
     private readonly UpDownCounter<long> _activeConnections;
     private readonly Histogram<double> _connectionDuration;
     private readonly Counter<long> _protocolErrors;
+    private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
 
     public KmsMetrics(IMeterFactory meterFactory)
     {
         var meter = meterFactory.Create(MeterName);
-        _requests = meter.CreateCounter<long>("kms.activation.requests", "{request}", "KMS activation requests answered, by result.");
+        _requests = meter.CreateCounter<long>(
+            "kms.activation.requests", "{request}",
+            "KMS activation requests answered, by product group, protocol version, result and license status.");
         _duration = meter.CreateHistogram(
             "kms.activation.duration", "s", "Time from a complete request to its answer being written.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
         _activeConnections = meter.CreateUpDownCounter<long>("kms.rpc.active_connections", "{connection}", "Open KMS connections.");
-        _connectionDuration = meter.CreateHistogram<double>("kms.rpc.connection.duration", "s", "Lifetime of a KMS connection.");
+        _connectionDuration = meter.CreateHistogram(
+            "kms.rpc.connection.duration", "s", "Lifetime of a KMS connection.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.01, 0.1, 0.5, 1, 5, 10, 30, 60, 300] });
+        _accepted = meter.CreateCounter<long>(
+            "kms.rpc.connections.accepted", "{connection}", "KMS connections admitted (past the access list and the connection cap).");
         _protocolErrors = meter.CreateCounter<long>("kms.rpc.protocol_errors", "{error}", "Connections closed for breaking the protocol.");
         _rejected = meter.CreateCounter<long>(
             "kms.rpc.connections.rejected", "{connection}", "Connections closed at accept (access list or connection cap).");
@@ -35,26 +44,42 @@ public sealed class KmsMetrics
 
     /// <summary>Bounded product-group tag from the request's application id.</summary>
     public static string ProductGroupTag(Guid applicationId) =>
-        !KmsApplicationIds.TryGetGroup(applicationId, out var group) ? "unknown"
-        : group switch
-        {
-            ProductGroup.Windows => "windows",
-            ProductGroup.Office2013Plus => "office2013plus",
-            _ => "office2010",
-        };
+        KmsApplicationIds.TryGetGroup(applicationId, out var group) ? ProductGroupMetrics.GroupTag(group) : "unknown";
 
-    public void RequestCompleted(KmsProtocolVersion version, string result, string productGroup, double seconds)
+    /// <summary>Bounded <c>kms.license.status</c> tag: the client's Software Licensing state (0–6) by name.</summary>
+    public static string LicenseStatusTag(uint? licenseStatus) => licenseStatus switch
+    {
+        null => "unknown",
+        0 => "unlicensed",
+        1 => "licensed",
+        2 => "oob_grace",
+        3 => "oot_grace",
+        4 => "non_genuine_grace",
+        5 => "notification",
+        6 => "extended_grace",
+        _ => "other",
+    };
+
+    /// <param name="result"><c>activated</c>, <c>rejected</c> (an HRESULT answer) or <c>error</c> (not answered: store or
+    /// farm failure).</param>
+    /// <param name="licenseStatus">From <see cref="LicenseStatusTag"/>.</param>
+    public void RequestCompleted(KmsProtocolVersion version, string result, string productGroup, string licenseStatus, double seconds)
     {
         if (_requests.Enabled || _duration.Enabled)
         {
-            RequestCompletedCore(version, result, productGroup, seconds);
+            RequestCompletedCore(version, result, productGroup, licenseStatus, seconds);
         }
     }
 
-    /// <summary>Returns whether the connection was counted, so the matching <see cref="ConnectionStopped"/> stays balanced
-    /// even if a listener subscribes in between.</summary>
+    /// <summary>Counts an admitted connection. Returns whether it was counted as active, so the matching
+    /// <see cref="ConnectionStopped"/> stays balanced even if a listener subscribes in between.</summary>
     public bool ConnectionStarted()
     {
+        if (_accepted.Enabled)
+        {
+            _accepted.Add(1);
+        }
+
         if (!_activeConnections.Enabled)
         {
             return false;
@@ -85,7 +110,8 @@ public sealed class KmsMetrics
         }
     }
 
-    /// <summary><paramref name="reason"/>: <c>access_denied</c> or <c>connection_limit</c>.</summary>
+    /// <summary>A connection closed at accept. <paramref name="reason"/> (tag <c>error.type</c>): <c>access_denied</c> or
+    /// <c>connection_limit</c>.</summary>
     public void ConnectionRejected(string reason)
     {
         if (_rejected.Enabled)
@@ -95,15 +121,17 @@ public sealed class KmsMetrics
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void RequestCompletedCore(KmsProtocolVersion version, string result, string productGroup, double seconds)
+    private void RequestCompletedCore(KmsProtocolVersion version, string result, string productGroup, string licenseStatus, double seconds)
     {
+        // The histogram leaves license status out: every tag multiplies its buckets, and latency does not depend on it.
         var tags = new TagList
         {
             { "kms.protocol.version", (int)version },
             { "kms.result", result },
             { "kms.product.group", productGroup },
         };
-        _requests.Add(1, tags);
         _duration.Record(seconds, tags);
+        tags.Add("kms.license.status", licenseStatus);
+        _requests.Add(1, tags);
     }
 }

@@ -19,6 +19,7 @@ public static class NodeApplication
         var app = builder.Build();
         app.MapKmsFarmHealth();
         app.MapKmsFarmApi();
+        app.MapKmsFarmMetrics();
         return app;
     }
 

@@ -41,13 +41,13 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton<IValidateOptions<FarmClusterOptions>>(sp => sp.GetRequiredService<NodeOptionsValidator>());
 
         services.AddSingleton(TimeProvider.System);
-        services.AddMetrics();
-        services.AddSingleton<KmsMetrics>();
+        builder.AddKmsFarmTelemetry(settings);
         services.AddSingleton(sp => AccessListFactory.Create(sp.GetRequiredService<IOptions<AccessControlOptions>>().Value));
         services.AddSingleton<NodeRuntime>();
         services.AddSingleton<ActivationServiceBuilder>();
-        services.AddSingleton<IActivationStoreFactory>(sp => new StoreFactory(
-            sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<StoreOptions>>().Value.Durability));
+        services.AddSingleton<IActivationStoreFactory>(sp => new MeteredStoreFactory(
+            new StoreFactory(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<StoreOptions>>().Value.Durability),
+            sp.GetRequiredService<StoreMetrics>()));
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
         // Before the silo: its grains use the store this opens. Hosted services added here start before Kestrel (which
