@@ -9,7 +9,9 @@ namespace KmsFarm.Deploy.Tests;
 /// runtime stage's COPY and WORKDIR, then the ENTRYPOINT with the image's ENV (over the base image's) as the image's USER,
 /// with only /tmp and /data writable, as <c>docker run --read-only --tmpfs /tmp -v …:/data</c> would. The HEALTHCHECK
 /// command must report the node ready, the client the image carries must activate against it, nothing outside /tmp and
-/// /data may change, and SIGTERM (docker stop) must end it cleanly.</summary>
+/// /data may change, and SIGTERM (docker stop) must end it cleanly. Category Image: it builds the node from scratch, so
+/// tests/run-all.sh runs it on its own after the other assemblies rather than beside timing-sensitive farm tests.</summary>
+[Trait("Category", "Image")]
 public sealed class ImageRunTests
 {
     /// <summary>What mcr.microsoft.com/dotnet/aspnet sets, which our ENV must override where it matters.</summary>
