@@ -9,6 +9,12 @@ if (CommandLineFlags.IsHelp(args))
     return 0;
 }
 
+// `probe [ready|live]`: the container image's health check asks the running node (HealthProbe).
+if (HealthProbe.IsProbe(args))
+{
+    return await HealthProbe.RunAsync(args, Console.Out, Console.Error);
+}
+
 try
 {
     return await NodeApplication.RunAsync(args, Console.Error);

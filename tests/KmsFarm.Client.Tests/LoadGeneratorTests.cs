@@ -107,6 +107,37 @@ public sealed class LoadGeneratorTests
         Assert.Equal(0, report.Hosts[0].Activations);
         Assert.Equal(report.Activations, report.Hosts[1].Activations);
         Assert.All(report.Hosts[0].Counts, c => Assert.NotNull(c.Error));
+
+        // Machine i prefers host i mod 2, so every even machine that sent a request failed over, and no odd one did.
+        Assert.InRange(report.MachinesFailedOver, 1, Math.Min(report.Failovers, report.Clients / 2));
+    }
+
+    [Fact]
+    public async Task Keeps_every_acknowledged_activation_with_the_count_and_host_that_answered_it()
+    {
+        int deadPort;
+        await using (var dead = new TestKmsServer())
+        {
+            deadPort = dead.Port;
+        }
+
+        await using var live = new TestKmsServer();
+        var settings = Settings([new HostEndpoint("127.0.0.1", deadPort), HostEndpoint.Parse(live.HostPort)]) with { KeepAcknowledged = true };
+        var mix = ProductMix.Create(settings.Mix, ClientCatalog.Default.FindBySkuId);
+        var population = new MachinePopulation(settings.Clients, settings.Seed, mix);
+        var generator = new LoadGenerator(settings, population);
+
+        var report = await generator.RunAsync(Ct);
+
+        Assert.Equal(report.Activations, generator.Acknowledged.Count);
+        var machines = Enumerable.Range(0, population.Count).Select(i => population[i]).ToDictionary(m => m.ClientMachineId);
+        Assert.All(generator.Acknowledged, a =>
+        {
+            Assert.Equal(machines[a.ClientMachineId].Product.Group, a.Group);
+            Assert.Equal(TestKmsServer.Count, a.Count);
+            Assert.Equal(1, a.Host);
+        });
+        Assert.Empty(new LoadGenerator(settings with { KeepAcknowledged = false }, population).Acknowledged);
     }
 
     [Fact]

@@ -42,6 +42,7 @@ internal sealed class LoadCommand
         Command = new Command("load", "Simulate a population of KMS clients against one or more hosts and measure throughput and latency.")
         {
             Hosts, Clients, Duration, Concurrency, Rate, Mix, RenewalRatio, Protocol, NewConnection, NoNdr64, NoBtfn, Timeout, Seed, Json,
+            Acknowledged,
         };
         Dns.AddTo(Command, Hosts);
         Command.SetAction(RunAsync);
@@ -101,6 +102,12 @@ internal sealed class LoadCommand
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print only the final report, as JSON." };
 
+    public Option<FileInfo> Acknowledged { get; } = new("--acknowledged")
+    {
+        Description = "Write every acknowledged activation to FILE as CSV (cmid,group,count,host), to check them against a farm's history.",
+        HelpName = "FILE",
+    };
+
     internal LoadSettings GetSettings(ParseResult parse)
     {
         var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
@@ -121,7 +128,8 @@ internal sealed class LoadCommand
                 ConnectTimeout = timeout,
                 ReceiveTimeout = timeout,
             },
-            Rate: parse.GetValue(Rate) is var rate and > 0 ? rate : null);
+            Rate: parse.GetValue(Rate) is var rate and > 0 ? rate : null,
+            KeepAcknowledged: parse.GetValue(Acknowledged) is not null);
     }
 
     private static void AddRange(Option<int> option, int min, int max, string name) => option.Validators.Add(result =>
@@ -134,6 +142,6 @@ internal sealed class LoadCommand
 
     private Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken) =>
         LoadRunner.RunAsync(
-            GetSettings(parse), Dns.GetSettings(parse), _catalog, parse.GetValue(Json),
+            GetSettings(parse), Dns.GetSettings(parse), _catalog, parse.GetValue(Json), parse.GetValue(Acknowledged),
             parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, cancellationToken);
 }

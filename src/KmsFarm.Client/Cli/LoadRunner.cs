@@ -8,7 +8,14 @@ namespace KmsFarm.Client.Cli;
 internal static class LoadRunner
 {
     public static async Task<int> RunAsync(
-        LoadSettings settings, DnsDiscoverySettings? dns, ClientCatalog catalog, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+        LoadSettings settings,
+        DnsDiscoverySettings? dns,
+        ClientCatalog catalog,
+        bool json,
+        FileInfo? acknowledged,
+        TextWriter output,
+        TextWriter error,
+        CancellationToken cancellationToken)
     {
         if (dns is not null)
         {
@@ -67,6 +74,11 @@ internal static class LoadRunner
             await progress.ConfigureAwait(false);
         }
 
+        if (acknowledged is not null)
+        {
+            await WriteAcknowledgedAsync(acknowledged, generator.Acknowledged, settings.Hosts, cancellationToken).ConfigureAwait(false);
+        }
+
         if (json)
         {
             CliJson.Write(output, report);
@@ -79,6 +91,20 @@ internal static class LoadRunner
         return report.FailedRequests > 0 || report.Errors.Where(e => e.Key != LoadErrorKind.Refused).Sum(e => e.Value) > 0 ? ExitCodes.LoadErrors
             : report.Refused > 0 ? ExitCodes.Refused
             : ExitCodes.Success;
+    }
+
+    /// <summary>One line per acknowledged activation: CMID, product group, the count the host answered, the host.</summary>
+    private static async Task WriteAcknowledgedAsync(
+        FileInfo file, IReadOnlyCollection<AcknowledgedActivation> activations, IReadOnlyList<HostEndpoint> hosts, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(file.FullName, append: false);
+        await writer.WriteLineAsync("cmid,group,count,host").ConfigureAwait(false);
+        foreach (var a in activations)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{a.ClientMachineId:D},{a.Group},{a.Count},{hosts[a.Host]}"))
+                .ConfigureAwait(false);
+        }
     }
 
     private static async Task ShowProgressAsync(LoadGenerator generator, TextWriter error, CancellationToken cancellationToken)

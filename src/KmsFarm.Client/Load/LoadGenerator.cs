@@ -25,6 +25,8 @@ public sealed partial class LoadGenerator
     private readonly RatePacer? _pacer;
     private readonly int[]? _kept; // DNS mode: host index + 1 that answered machine i last, 0 = none yet
     private readonly Dictionary<DnsSrv.SrvTarget, int>? _hostOfRecord;
+    private readonly int[] _failedOver; // 1 once machine i was answered by a host other than the first it tried
+    private readonly ConcurrentQueue<AcknowledgedActivation>? _acknowledged;
     private int _nextNew;
     private long _requests;
     private long _activations;
@@ -46,6 +48,8 @@ public sealed partial class LoadGenerator
         _hostActivations = new long[settings.Hosts.Count];
         _hostErrors = new long[settings.Hosts.Count];
         _activatedVia = new int[population.Count];
+        _failedOver = new int[population.Count];
+        _acknowledged = settings.KeepAcknowledged ? new ConcurrentQueue<AcknowledgedActivation>() : null;
         _pacer = settings.Rate is { } rate ? new RatePacer(rate) : null;
         if (settings.SrvRecords is { } records)
         {
@@ -58,6 +62,10 @@ public sealed partial class LoadGenerator
             }
         }
     }
+
+    /// <summary>Every activation a host answered, when <see cref="LoadSettings.KeepAcknowledged"/> is set (else empty), in
+    /// the order they were answered.</summary>
+    public IReadOnlyCollection<AcknowledgedActivation> Acknowledged => (IReadOnlyCollection<AcknowledgedActivation>?)_acknowledged ?? [];
 
     /// <summary>A consistent-enough snapshot for the live progress line.</summary>
     public LoadProgress GetProgress() => new(
@@ -120,7 +128,8 @@ public sealed partial class LoadGenerator
             Enum.GetValues<LoadErrorKind>().ToDictionary(k => k, k => _errors[(int)k]),
             _refusedByHResult.OrderBy(p => p.Key).ToDictionary(p => HResultText.Format(p.Key), p => p.Value),
             hosts,
-            _settings.Rate);
+            _settings.Rate,
+            _failedOver.Sum());
     }
 
     private async Task WorkerAsync(int worker, LatencyRecorder latency, CancellationToken cancellationToken)
@@ -209,6 +218,11 @@ public sealed partial class LoadGenerator
                 var result = await connection.ActivateAsync(version, request, cancellationToken).ConfigureAwait(false);
                 Interlocked.Increment(ref result.TransferSyntax == RpcTransferSyntax.Ndr64 ? ref _ndr64 : ref _ndr32);
                 Keep(index, h);
+                if (attempt > 0)
+                {
+                    Volatile.Write(ref _failedOver[index], 1);
+                }
+
                 if (!result.Succeeded)
                 {
                     Interlocked.Increment(ref _refused);
@@ -276,6 +290,7 @@ public sealed partial class LoadGenerator
         Interlocked.Increment(ref _activations);
         Interlocked.Increment(ref _hostActivations[host]);
         Interlocked.Increment(ref renewal ? ref _renewals : ref _firstActivations);
+        _acknowledged?.Enqueue(new AcknowledgedActivation(_population[index].ClientMachineId, _population[index].Product.Group, response.CurrentCount, host));
         if (response.CurrentCount < _population[index].Product.RequiredClientCount)
         {
             Interlocked.Increment(ref _belowNPolicy);

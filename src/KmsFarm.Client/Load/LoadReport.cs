@@ -6,7 +6,8 @@ namespace KmsFarm.Client.Load;
 /// failure (<see cref="Requests"/> = <see cref="Activations"/> + <see cref="Refused"/> + <see cref="FailedRequests"/>).
 /// <see cref="Errors"/> counts error events by kind, including connect failures and timeouts that were followed by a
 /// fail-over to the next host (<see cref="Failovers"/>) and refusals. <see cref="TargetRate"/> is the paced rate asked
-/// for (null when unpaced).</summary>
+/// for (null when unpaced). <see cref="MachinesFailedOver"/> counts the machines that were answered at least once by a host
+/// other than the first one they tried for that request.</summary>
 public sealed record LoadReport(
     TimeSpan Elapsed,
     int Clients,
@@ -29,7 +30,8 @@ public sealed record LoadReport(
     IReadOnlyDictionary<LoadErrorKind, long> Errors,
     IReadOnlyDictionary<string, long> RefusedByHResult,
     IReadOnlyList<HostLoadReport> Hosts,
-    double? TargetRate = null)
+    double? TargetRate = null,
+    long MachinesFailedOver = 0)
 {
     public long TotalErrors => Errors.Values.Sum();
 }

@@ -15,6 +15,8 @@ namespace KmsFarm.Client.Load;
 /// <param name="SrvRecords">When the hosts were found in DNS: the SRV record of each host (<c>Hosts[i]</c> is the first
 /// address of <c>SrvRecords[i]</c>'s target). Each machine then tries the hosts in its own RFC 2782 order and keeps the one
 /// that answered, as a Windows client caches its KMS host. Null: machine i prefers host i mod H.</param>
+/// <param name="KeepAcknowledged">Keep every acknowledged activation (<see cref="LoadGenerator.Acknowledged"/>), to check
+/// them one by one against a farm's history.</param>
 public sealed record LoadSettings(
     IReadOnlyList<HostEndpoint> Hosts,
     int Clients,
@@ -28,7 +30,8 @@ public sealed record LoadSettings(
     KmsClientOptions ClientOptions,
     int LatencySampleCapacity = 4_000_000,
     double? Rate = null,
-    IReadOnlyList<SrvTarget>? SrvRecords = null)
+    IReadOnlyList<SrvTarget>? SrvRecords = null,
+    bool KeepAcknowledged = false)
 {
     /// <summary>These settings with the hosts of <paramref name="records"/>: each record's first address (its target name
     /// when the DNS server gave none).</summary>

@@ -96,7 +96,14 @@ public static class CommandLineFlags
 
     public static string HelpText()
     {
-        var lines = new List<string> { "Usage: KmsFarm.Node [flags]", "", "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).", "" };
+        var lines = new List<string>
+        {
+            "Usage: KmsFarm.Node [flags]",
+            "       KmsFarm.Node probe [ready|live] [flags]   exit 0 when the node's /healthz/ready (or /live) answers 200",
+            "",
+            "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).",
+            "",
+        };
         foreach (var (name, flag) in Flags)
         {
             lines.Add($"  {name,-22} {flag.Help}");
