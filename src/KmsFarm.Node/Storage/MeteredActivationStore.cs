@@ -88,6 +88,15 @@ public sealed class MeteredActivationStore(IActivationStore inner, StoreMetrics 
     public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken) =>
         inner.GetHistoryAsync(limit, cancellationToken);
 
+    public ValueTask<IReadOnlyList<RequestTotal>?> GetRequestTotalsAsync(CancellationToken cancellationToken) =>
+        inner.GetRequestTotalsAsync(cancellationToken);
+
+    public ValueTask<ClientPage?> QueryClientsAsync(ClientQuery query, CancellationToken cancellationToken) =>
+        inner.QueryClientsAsync(query, cancellationToken);
+
+    public ValueTask<HistoryPage?> QueryHistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
+        inner.QueryHistoryAsync(query, cancellationToken);
+
     public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
