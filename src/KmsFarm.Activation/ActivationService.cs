@@ -74,6 +74,11 @@ public sealed class ActivationService : IAsyncDisposable
     /// ePID in the farm identity.</summary>
     public IReadOnlyCollection<CsvlkInfo> ServedCsvlks { get; private set; } = [];
 
+    /// <summary>The CSVLK that answers the KMS ids of <paramref name="applicationId"/> the catalog does not know: the
+    /// application's fallback (its newest host key) when served, else its best-ranked served CSVLK; null when none is served.
+    /// What a genuine host with that key installed shows in <c>slmgr /dlv</c>.</summary>
+    public CsvlkInfo? GetHostCsvlk(Guid applicationId) => _unknownProductCsvlks.GetValueOrDefault(applicationId);
+
     /// <summary>Decides one decoded request from <paramref name="clientAddress"/>. Never throws for bad client input;
     /// store failures propagate so the host can close the connection and report not-ready.</summary>
     public async ValueTask<ActivationDecision> ActivateAsync(
@@ -153,6 +158,7 @@ public sealed class ActivationService : IAsyncDisposable
             .ConfigureAwait(false);
 
         int count = Math.Max(outcome.CurrentCount, _options.GetMinimumReportedCount(group));
+        LogRequestProcessed(context, KmsHResults.Success, count);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             ActivationLog.Activated(_logger, context.ClientAddress, record.MachineName, request.ClientMachineId, productName, request.KmsCountedId,
@@ -189,7 +195,21 @@ public sealed class ActivationService : IAsyncDisposable
     {
         ActivationLog.Refused(_logger, context.ClientAddress, hresult, reason, context.Request.ApplicationId, context.Request.KmsCountedId);
         await _store.AppendRefusalAsync(CreateRecord(context, group, hresult), cancellationToken).ConfigureAwait(false);
+        LogRequestProcessed(context, hresult, 0);
         return ActivationDecision.Refuse(hresult);
+    }
+
+    /// <summary>Event 12290, as a Windows KMS host logs each request it answered: result, count, the client's machine name,
+    /// its clock, license status, VM flag and SKU. No CMID (that is in the Debug event 3000) and no key material.</summary>
+    private void LogRequestProcessed(RequestContext context, uint result, int count)
+    {
+        if (_logger.IsEnabled(LogLevel.Information))
+        {
+            var request = context.Request;
+            var clientTime = new DateTimeOffset(request.ClientTimeUtc, TimeSpan.Zero);
+            ActivationLog.RequestProcessed(_logger, result, count, request.GetWorkstationName(), context.ClientAddress, context.Now, clientTime,
+                request.LicenseStatus, request.IsClientVm != 0, request.SkuId, (int)context.Version);
+        }
     }
 
     private ActivationRecord CreateRecord(RequestContext context, ProductGroup? group, uint result)

@@ -36,6 +36,8 @@ public static class CommandLineFlags
         ["--dns-ttl"] = new("KmsFarm:Dns:Ttl", false, "seconds (or hh:mm:ss) the published records may be cached (default 1200)"),
         ["--dns-refresh-interval"] = new("KmsFarm:Dns:RefreshInterval", false, "seconds (or hh:mm:ss) between re-publications (default 3600)"),
         ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
+        ["--log-format"] = new("Logging:Console:FormatterName", false, "console log format: simple|json|systemd (default simple)"),
+        ["--admin-token-file"] = new("KmsFarm:Api:AdminTokenFile", false, "file holding a token that /api/* and the /status page then require (default: open)"),
     };
 
     /// <summary>Returns the configuration pairs for <paramref name="args"/>, or throws <see cref="NodeConfigurationException"/>

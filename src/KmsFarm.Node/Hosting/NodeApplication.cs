@@ -1,4 +1,5 @@
 using KmsFarm.Node.Configuration;
+using KmsFarm.Node.Status;
 using Microsoft.Extensions.Options;
 
 namespace KmsFarm.Node.Hosting;
@@ -18,7 +19,7 @@ public static class NodeApplication
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapKmsFarmHealth();
-        app.MapKmsFarmApi();
+        app.MapKmsFarmStatus();
         app.MapKmsFarmMetrics();
         return app;
     }

@@ -6,6 +6,7 @@ using KmsFarm.Node.Configuration;
 using KmsFarm.Node.Connections;
 using KmsFarm.Node.Diagnostics;
 using KmsFarm.Node.Runtime;
+using KmsFarm.Node.Status;
 using KmsFarm.Node.Storage;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -42,6 +43,7 @@ public static class NodeHostBuilderExtensions
 
         services.AddSingleton(TimeProvider.System);
         builder.AddKmsFarmTelemetry(settings);
+        builder.AddKmsFarmStatus();
         services.AddSingleton(sp => AccessListFactory.Create(sp.GetRequiredService<IOptions<AccessControlOptions>>().Value));
         services.AddSingleton<NodeRuntime>();
         services.AddSingleton<ActivationServiceBuilder>();
