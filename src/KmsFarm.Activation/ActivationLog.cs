@@ -39,11 +39,11 @@ internal static partial class ActivationLog
     public static partial void CsvlkWithoutIdentity(ILogger logger, string csvlk);
 
     [LoggerMessage(ActivationEventIds.RequestProcessed, LogLevel.Information,
-        "An activation request has been processed: result 0x{Result:X8}, count {Count}, client {MachineName} ({ClientAddress}) at {Time:O}, " +
-        "client time {ClientTime:O}, license status {LicenseStatus}, VM {IsClientVm}, SKU {SkuId}, protocol {ProtocolVersion}",
+        "An activation request has been processed: result 0x{Result:X8}, count {Count}, client {MachineName} ({ClientAddress}) at {Time}, " +
+        "client time {ClientTime}, license status {LicenseStatus}, VM {IsClientVm}, SKU {SkuId}, protocol {ProtocolVersion}",
         EventName = "RequestProcessed", SkipEnabledCheck = true)]
     public static partial void RequestProcessed(ILogger logger, uint result, int count, string machineName, string clientAddress,
-        DateTimeOffset time, DateTimeOffset clientTime, uint licenseStatus, bool isClientVm, Guid skuId, int protocolVersion);
+        string time, string clientTime, uint licenseStatus, bool isClientVm, Guid skuId, int protocolVersion);
 
     [LoggerMessage(ActivationEventIds.LedgerLoaded, LogLevel.Information,
         "Loaded the {Group} ledger at version {Version}: {Count} entries, capacity {Capacity}", EventName = "LedgerLoaded")]

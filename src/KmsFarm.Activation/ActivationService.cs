@@ -1,3 +1,4 @@
+using System.Globalization;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using Microsoft.Extensions.Logging;
@@ -206,8 +207,10 @@ public sealed class ActivationService : IAsyncDisposable
         if (_logger.IsEnabled(LogLevel.Information))
         {
             var request = context.Request;
-            var clientTime = new DateTimeOffset(request.ClientTimeUtc, TimeSpan.Zero);
-            ActivationLog.RequestProcessed(_logger, result, count, request.GetWorkstationName(), context.ClientAddress, context.Now, clientTime,
+            // Times as ISO 8601 UTC text, so every log format (the JSON one's State too) shows them the same way.
+            const string iso = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            ActivationLog.RequestProcessed(_logger, result, count, request.GetWorkstationName(), context.ClientAddress,
+                context.Now.UtcDateTime.ToString(iso, CultureInfo.InvariantCulture), request.ClientTimeUtc.ToString(iso, CultureInfo.InvariantCulture),
                 request.LicenseStatus, request.IsClientVm != 0, request.SkuId, (int)context.Version);
         }
     }
