@@ -19,6 +19,7 @@ public static class StatusPage
     private static readonly Lazy<string> Script = new(() => Read("status.js"));
     private static readonly Lazy<string> Style = new(() => Read("status.css"));
     private static readonly Lazy<string> Login = new(() => Read("login.html"));
+    private static readonly Lazy<string> Icon = new(() => Read("favicon.svg"));
 
     public static IEndpointRouteBuilder MapKmsFarmStatusPage(this IEndpointRouteBuilder endpoints)
     {
@@ -27,6 +28,7 @@ public static class StatusPage
         // Code and style only, no data: open, so the login form is styled too.
         endpoints.MapGet(Path + "/status.js", (HttpContext context) => Write(context, Script.Value, "text/javascript; charset=utf-8"));
         endpoints.MapGet(Path + "/status.css", (HttpContext context) => Write(context, Style.Value, "text/css; charset=utf-8"));
+        endpoints.MapGet(Path + "/favicon.svg", (HttpContext context) => Write(context, Icon.Value, "image/svg+xml"));
         endpoints.MapPost(Path + "/login", (Delegate)LogInAsync);
         return endpoints;
     }
