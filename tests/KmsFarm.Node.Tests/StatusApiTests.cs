@@ -36,7 +36,7 @@ public sealed class StatusApiTests
         }
 
         answers.Add(await ActivateAsync(node, Office2016, "OFFICE-1", licenseStatus: 1));
-        answers.Add(await ActivateAsync(node, Windows11Pro, "PC-0-AGAIN", licenseStatus: 1, cmid: null));
+        answers.Add(await ActivateAsync(node, Windows11Pro, "PC-3", licenseStatus: 1));
         uint refused = await RefusedAsync(node);
 
         using var json = JsonDocument.Parse(await node.Http.GetStringAsync("/api/status", Ct));

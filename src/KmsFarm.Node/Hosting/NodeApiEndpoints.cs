@@ -83,8 +83,15 @@ public static class NodeApiEndpoints
             return Unavailable("node not serving");
         }
 
-        var status = await context.RequestServices.GetRequiredService<FarmStatusReader>().ReadAsync(context.RequestAborted).ConfigureAwait(false);
-        return Results.Json(status, NodeApiJson.Default.StatusView);
+        try
+        {
+            var status = await context.RequestServices.GetRequiredService<FarmStatusReader>().ReadAsync(context.RequestAborted).ConfigureAwait(false);
+            return Results.Json(status, NodeApiJson.Default.StatusView);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return StoreFailed(ex);
+        }
     }
 
     /// <summary><c>?group=Windows&amp;machine=TEXT&amp;seenSince=ISO-TIME&amp;offset=0&amp;limit=50</c> (limit at most 500).</summary>
@@ -105,8 +112,17 @@ public static class NodeApiEndpoints
         }
 
         string? machine = query["machine"].ToString() is { Length: > 0 } text ? text : null;
-        var page = await context.RequestServices.GetRequiredService<FarmStatusReader>()
-            .ReadClientsAsync(new ClientQuery(group, machine, since, offset, limit), context.RequestAborted).ConfigureAwait(false);
+        ClientPageView? page;
+        try
+        {
+            page = await context.RequestServices.GetRequiredService<FarmStatusReader>()
+                .ReadClientsAsync(new ClientQuery(group, machine, since, offset, limit), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return StoreFailed(ex);
+        }
+
         return page is null ? Unavailable("the store keeps no client inventory") : Results.Json(page, NodeApiJson.Default.ClientPageView);
     }
 
@@ -139,8 +155,17 @@ public static class NodeApiEndpoints
             before = id;
         }
 
-        var page = await context.RequestServices.GetRequiredService<FarmStatusReader>()
-            .ReadActivationsAsync(new HistoryQuery(from, to, group, before, limit), context.RequestAborted).ConfigureAwait(false);
+        ActivationPageView? page;
+        try
+        {
+            page = await context.RequestServices.GetRequiredService<FarmStatusReader>()
+                .ReadActivationsAsync(new HistoryQuery(from, to, group, before, limit), context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return StoreFailed(ex);
+        }
+
         return page is null ? Unavailable("the store cannot page its history") : Results.Json(page, NodeApiJson.Default.ActivationPageView);
     }
 
@@ -199,6 +224,9 @@ public static class NodeApiEndpoints
         error = $"{name} must be a whole number from {min} to {max}";
         return false;
     }
+
+    /// <summary>The store (or the membership) failed: 503 naming the error's type, as /healthz/ready does.</summary>
+    private static IResult StoreFailed(Exception ex) => Unavailable("store error: " + ex.GetType().Name);
 
     private static IResult Unavailable(string reason) =>
         Results.Text("unavailable: " + reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
