@@ -104,7 +104,7 @@ public class ProductCatalogTests
     {
         var pro = Catalog.FindSku("2de67392-b7a7-462a-b1ca-108dd189f588");
         Assert.NotNull(pro);
-        Assert.Equal("Windows 10 Professional", pro.Name);
+        Assert.Equal("Windows 10/11 Pro", pro.Name);
         Assert.Same(pro, Catalog.FindSku(" {2DE67392-B7A7-462A-B1CA-108DD189F588} "));
         Assert.Null(Catalog.FindSku("windows 99 ultimate"));
         Assert.Null(Catalog.FindSku(Guid.NewGuid().ToString()));
