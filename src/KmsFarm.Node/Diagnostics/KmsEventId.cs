@@ -12,6 +12,7 @@ public static class KmsEventId
     public const int ConnectionRefusedOverCapacity = 1004;
     public const int ConnectionIdleTimeout = 1005;
     public const int ConnectionAborted = 1006;
+    public const int ClientClosedBeforeAnswer = 1007;
 
     public const int RpcProtocolError = 2000;
     public const int RpcRequestAnswered = 2001;
