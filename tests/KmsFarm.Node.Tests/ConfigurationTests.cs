@@ -50,6 +50,15 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--dns-ttl", "0" }, "KmsFarm:Dns:Ttl (--dns-ttl)")]
     [InlineData(new[] { "--dns-ttl", "soon" }, "KmsFarm:Dns")]
     [InlineData(new[] { "--dns-refresh-interval", "700000" }, "KmsFarm:Dns:RefreshInterval (--dns-refresh-interval)")]
+    [InlineData(new[] { "--node-name", "a", "--node-name", "b" }, "--node-name (KmsFarm:Node:Name) is given twice")]
+    [InlineData(new[] { "--store=sqlite:a.db", "--store", "sqlite:b.db" }, "--store (KmsFarm:Store:Location) is given twice")]
+    [InlineData(new[] { "--log-level", "Verbose" }, "Logging:LogLevel:Default (--log-level) 'Verbose' is not a log level")]
+    [InlineData(new[] { "--kms-endpoint", "[::ffff:10.0.0.1]:1688" }, "KmsFarm:Listener:KmsEndpoints:0 (--kms-endpoint) '[::ffff:10.0.0.1]:1688' is an IPv4 address written as IPv6; write it as 10.0.0.1:1688")]
+    [InlineData(new[] { "--kms-endpoint", "127.0.0.1:1700", "--http-endpoint", "127.0.0.1:1700" }, "KmsFarm:Listener:HttpEndpoint (--http-endpoint) 127.0.0.1:1700 overlaps KmsFarm:Listener:KmsEndpoints:0 (--kms-endpoint) 127.0.0.1:1700")]
+    [InlineData(new[] { "--kms-endpoint", "127.0.0.1:1700", "--kms-endpoint", "0.0.0.0:1700" }, "KmsFarm:Listener:KmsEndpoints:1 (--kms-endpoint) 0.0.0.0:1700 overlaps")]
+    [InlineData(new[] { "--kms-endpoint", "0.0.0.0:1700", "--http-endpoint", "127.0.0.1:1701", "--silo-port", "1700" }, "KmsFarm:Cluster:SiloPort (--silo-port) 127.0.0.1:1700 overlaps")]
+    [InlineData(new[] { "--store", "sqlite:/no/such/dir/x.db" }, "KmsFarm:Store:Location (--store) sqlite: the directory /no/such/dir does not exist")]
+    [InlineData(new[] { "--config", "/no/such/kmsfarm.json" }, "KmsFarm:ConfigFile (--config) '/no/such/kmsfarm.json' does not exist")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));

@@ -35,8 +35,12 @@ public static class CommandLineFlags
         ["--dns-host-name"] = new("KmsFarm:Dns:HostName", false, "SRV target: a name with a dot as is, one label before each domain (default machine name)"),
         ["--dns-ttl"] = new("KmsFarm:Dns:Ttl", false, "seconds (or hh:mm:ss) the published records may be cached (default 1200)"),
         ["--dns-refresh-interval"] = new("KmsFarm:Dns:RefreshInterval", false, "seconds (or hh:mm:ss) between re-publications (default 3600)"),
-        ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
+        ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error|Critical|None: our own lines (default Information; other libraries stay at Warning)"),
+        ["--config"] = new(ConfigFileKey, false, "a JSON settings file (the layout of appsettings.json) read over appsettings.json; flags and the environment win over it"),
     };
+
+    /// <summary>The key of <c>--config</c>: a settings file is named like any other setting (<c>KmsFarm__ConfigFile</c>).</summary>
+    public const string ConfigFileKey = "KmsFarm:ConfigFile";
 
     /// <summary>Returns the configuration pairs for <paramref name="args"/>, or throws <see cref="NodeConfigurationException"/>
     /// naming the offending flag.</summary>
@@ -77,6 +81,13 @@ public static class CommandLineFlags
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
             }
 
+            if (!flag.Repeatable && counts.ContainsKey(name))
+            {
+                throw new NodeConfigurationException(
+                    $"Command-line flag {name} ({flag.Key}) is given twice; it takes one value. Repeatable flags: " +
+                    string.Join(", ", Flags.Where(f => f.Value.Repeatable).Select(f => f.Key)) + ".");
+            }
+
             if (flag.Repeatable)
             {
                 counts.TryGetValue(name, out int n);
@@ -85,6 +96,7 @@ public static class CommandLineFlags
             }
             else
             {
+                counts[name] = 1;
                 pairs.Add(new(flag.Key, value));
             }
         }
@@ -94,9 +106,15 @@ public static class CommandLineFlags
 
     public static bool IsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h" or "-?");
 
+    public static bool IsVersion(IReadOnlyList<string> args) => args.Any(a => a is "--version");
+
     public static string HelpText()
     {
-        var lines = new List<string> { "Usage: KmsFarm.Node [flags]", "", "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).", "" };
+        var lines = new List<string>
+        {
+            "Usage: KmsFarm.Node [flags]      (--help: this text, --version: the build)", "",
+            "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).", "",
+        };
         foreach (var (name, flag) in Flags)
         {
             lines.Add($"  {name,-22} {flag.Help}");

@@ -76,6 +76,15 @@ public sealed class NodeOptionsValidator :
         {
             yield return $"{StoreOptions.SectionName}:Location (--store) postgres: {connectionError}";
         }
+        else if (location.Kind == StoreKind.Sqlite && Path.GetDirectoryName(location.Target) is { Length: > 0 } directory && !Directory.Exists(directory))
+        {
+            // Never created here: a mistyped path would start a new, empty farm with a new identity.
+            yield return $"{StoreOptions.SectionName}:Location (--store) sqlite: the directory {directory} does not exist; create it, or correct the path.";
+        }
+        else if (location.Kind == StoreKind.Sqlite && Directory.Exists(location.Target))
+        {
+            yield return $"{StoreOptions.SectionName}:Location (--store) sqlite: {location.Target} is a directory; name the database file in it.";
+        }
 
         if (!Enum.IsDefined(options.Durability))
         {
