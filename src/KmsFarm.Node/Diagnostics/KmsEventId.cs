@@ -38,6 +38,10 @@ public static class KmsEventId
 
     public const int SiloSettings = 5012;
 
+    // Start-up waiting for the database (5020-5029).
+    public const int StoreUnreachable = 5020;
+    public const int StoreReachedAfterWaiting = 5021;
+
     // The ids a Windows KMS host logs for the same outcomes, kept so queries written for Windows hosts find ours:
     // 12293 publishing the SRV record failed, 12294 it was published.
     public const int DnsPublishFailed = 12293;

@@ -25,4 +25,13 @@ internal static partial class NodeLog
         "Silo {SiloName}: cluster {ClusterId} ({Clustering}), silo endpoint {SiloEndpoint}, gateway {Gateway}, store durability {Durability}",
         EventName = "SiloSettings")]
     public static partial void SiloSettings(this ILogger logger, string siloName, string clusterId, string clustering, string siloEndpoint, string gateway, string durability);
+
+    [LoggerMessage(KmsEventId.StoreUnreachable, LogLevel.Warning,
+        "The database {Store} is not reachable ({Reason}); retry {Attempt} in {DelaySeconds} s. The node waits for it and is not ready until then",
+        EventName = "StoreUnreachable")]
+    public static partial void StoreUnreachable(this ILogger logger, string store, string reason, int attempt, int delaySeconds);
+
+    [LoggerMessage(KmsEventId.StoreReachedAfterWaiting, LogLevel.Information,
+        "The database {Store} answered at attempt {Attempt}, after {Waited} of waiting", EventName = "StoreReachedAfterWaiting")]
+    public static partial void StoreReachedAfterWaiting(this ILogger logger, string store, int attempt, TimeSpan waited);
 }

@@ -52,6 +52,9 @@ public static class NodeApplication
         OptionsValidationException e => (string.Join(Environment.NewLine, e.Failures), 2),
         NodeStartupException e => (e.Message, 1),
         IOException or UnauthorizedAccessException or NotSupportedException => ("KmsFarm node failed to start: " + ex.Message, 1),
+
+        // Stopped (Ctrl+C, SIGTERM) while start-up still waited, e.g. for the database: a requested stop, not a failure.
+        OperationCanceledException => ("KmsFarm node stopped before it finished starting.", 0),
         AggregateException { InnerExceptions: [var single] } => Known(single),
         AggregateException e when e.InnerExceptions.Select(Known).FirstOrDefault(k => k is not null) is { } first => first,
         _ => null,
