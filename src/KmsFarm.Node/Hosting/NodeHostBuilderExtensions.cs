@@ -49,6 +49,7 @@ public static class NodeHostBuilderExtensions
             sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<StoreOptions>>().Value.Durability));
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
+        services.AddSingleton<StoreReadinessProbe>();
         // Before the silo: its grains use the store this opens. Hosted services added here start before Kestrel (which
         // WebApplication adds last) and stop after it, so the silo outlives the connections it serves.
         services.AddHostedService<ListenerPreflight>();
