@@ -152,7 +152,7 @@ public sealed class ActivationService : IAsyncDisposable
         var outcome = await _batchers[group].EnqueueAsync(new ActivationAttempt(request.ClientMachineId, required, record), cancellationToken)
             .ConfigureAwait(false);
 
-        int count = Math.Max(outcome.CurrentCount, _options.GetMinimumReportedCount(group));
+        int count = ReportedCount(outcome, _options.GetMinimumReportedCount(group));
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             ActivationLog.Activated(_logger, context.ClientAddress, record.MachineName, request.ClientMachineId, productName, request.KmsCountedId,
@@ -162,6 +162,12 @@ public sealed class ActivationService : IAsyncDisposable
         return new ActivationDecision(KmsHResults.Success, new KmsResponseFields(
             identity.Epid, (uint)count, (uint)_options.ActivationIntervalMinutes, (uint)_options.RenewalIntervalMinutes, identity.HwId));
     }
+
+    /// <summary>The count a client is told: the real count raised to the lab floor, but never above the group cache's
+    /// capacity (a genuine host cannot count more than it holds, and old clients fail with 0x80070216 when told more).
+    /// A writer of an older build reports no capacity (0): then the floor is not applied.</summary>
+    public static int ReportedCount(LedgerOutcome outcome, int floor) =>
+        Math.Min(Math.Max(outcome.CurrentCount, floor), Math.Max(outcome.Capacity, outcome.CurrentCount));
 
     /// <summary>Stops accepting requests and commits the queued ones. If <paramref name="cancellationToken"/> fires
     /// first, store calls in progress are cancelled and their callers get the error.</summary>

@@ -59,6 +59,9 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--kms-endpoint", "0.0.0.0:1700", "--http-endpoint", "127.0.0.1:1701", "--silo-port", "1700" }, "KmsFarm:Cluster:SiloPort (--silo-port) 127.0.0.1:1700 overlaps")]
     [InlineData(new[] { "--store", "sqlite:/no/such/dir/x.db" }, "KmsFarm:Store:Location (--store) sqlite: the directory /no/such/dir does not exist")]
     [InlineData(new[] { "--config", "/no/such/kmsfarm.json" }, "KmsFarm:ConfigFile (--config) '/no/such/kmsfarm.json' does not exist")]
+    [InlineData(new[] { "--minimum-count", "Windows=51" }, "KmsFarm:Activation:MinimumReportedCount:Windows is 51; expected 0..50")]
+    [InlineData(new[] { "--minimum-count", "Office2010=11" }, "KmsFarm:Activation:MinimumReportedCount:Office2010 is 11; expected 0..10")]
+    [InlineData(new[] { "--minimum-count", "Linux=5" }, "--minimum-count (KmsFarm:Activation:MinimumReportedCount:GROUP) 'Linux=5' is not GROUP=N")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));

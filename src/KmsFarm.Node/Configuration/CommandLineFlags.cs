@@ -28,6 +28,7 @@ public static class CommandLineFlags
         ["--catalog"] = new("KmsFarm:Node:CatalogPath", false, "catalog file replacing the built-in one"),
         ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
         ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
+        ["--minimum-count"] = new(MinimumCountKey, true, "GROUP=N: a lab floor for the count reported to clients of a product group (Windows, Office2010, Office2013Plus), so a lab activates its first clients without 25 machines; never above what the group's cache holds (Windows 50, Office 10) (repeatable; default none)"),
         ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
         ["--dns-publish"] = new("KmsFarm:Dns:Publish", true, "DOMAIN[:PRIORITY:WEIGHT] to publish the _vlmcs._tcp SRV record in (repeatable; default none)"),
         ["--dns-server"] = new("KmsFarm:Dns:Server", false, "HOST[:PORT] of the DNS server that takes the updates (port 53 unless given)"),
@@ -38,6 +39,9 @@ public static class CommandLineFlags
         ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error|Critical|None: our own lines (default Information; other libraries stay at Warning)"),
         ["--config"] = new(ConfigFileKey, false, "a JSON settings file (the layout of appsettings.json) read over appsettings.json; flags and the environment win over it"),
     };
+
+    /// <summary>The section of <c>--minimum-count GROUP=N</c>, one key per group.</summary>
+    public const string MinimumCountKey = "KmsFarm:Activation:MinimumReportedCount";
 
     /// <summary>The key of <c>--config</c>: a settings file is named like any other setting (<c>KmsFarm__ConfigFile</c>).</summary>
     public const string ConfigFileKey = "KmsFarm:ConfigFile";
@@ -88,6 +92,12 @@ public static class CommandLineFlags
                     string.Join(", ", Flags.Where(f => f.Value.Repeatable).Select(f => f.Key)) + ".");
             }
 
+            if (name == "--minimum-count")
+            {
+                pairs.Add(MinimumCount(value));
+                continue;
+            }
+
             if (flag.Repeatable)
             {
                 counts.TryGetValue(name, out int n);
@@ -104,6 +114,20 @@ public static class CommandLineFlags
         return pairs;
     }
 
+    private static KeyValuePair<string, string?> MinimumCount(string value)
+    {
+        string[] parts = value.Split('=', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !Enum.TryParse<KmsFarm.Protocol.Catalog.ProductGroup>(parts[0], ignoreCase: true, out var group)
+            || !Enum.IsDefined(group) || int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        {
+            throw new NodeConfigurationException(
+                $"Command-line flag --minimum-count ({MinimumCountKey}:GROUP) '{value}' is not GROUP=N with GROUP one of " +
+                string.Join(", ", Enum.GetNames<KmsFarm.Protocol.Catalog.ProductGroup>()) + ".");
+        }
+
+        return new($"{MinimumCountKey}:{group}", parts[1]);
+    }
+
     public static bool IsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h" or "-?");
 
     public static bool IsVersion(IReadOnlyList<string> args) => args.Any(a => a is "--version");
@@ -118,7 +142,7 @@ public static class CommandLineFlags
         foreach (var (name, flag) in Flags)
         {
             lines.Add($"  {name,-22} {flag.Help}");
-            lines.Add($"  {string.Empty,-22} key {flag.Key}{(flag.Repeatable ? ":N" : string.Empty)}");
+            lines.Add($"  {string.Empty,-22} key {flag.Key}{(name == "--minimum-count" ? ":GROUP" : flag.Repeatable ? ":N" : string.Empty)}");
         }
 
         return string.Join(Environment.NewLine, lines);

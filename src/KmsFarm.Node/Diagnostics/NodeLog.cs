@@ -34,4 +34,9 @@ internal static partial class NodeLog
     [LoggerMessage(KmsEventId.StoreReachedAfterWaiting, LogLevel.Information,
         "The database {Store} answered at attempt {Attempt}, after {Waited} of waiting", EventName = "StoreReachedAfterWaiting")]
     public static partial void StoreReachedAfterWaiting(this ILogger logger, string store, int attempt, TimeSpan waited);
+
+    [LoggerMessage(KmsEventId.ActivationPolicy, LogLevel.Information,
+        "Activation policy: activation interval {ActivationInterval} min, renewal interval {RenewalInterval} min, minimum reported count {MinimumCount} " +
+        "(a lab floor, never above a group's cache capacity), CSVLKs served {ServedCsvlks}", EventName = "ActivationPolicy")]
+    public static partial void ActivationPolicy(this ILogger logger, int activationInterval, int renewalInterval, string minimumCount, string servedCsvlks);
 }

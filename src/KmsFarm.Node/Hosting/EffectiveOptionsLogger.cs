@@ -12,6 +12,7 @@ internal sealed class EffectiveOptionsLogger(
     IOptions<StoreOptions> store,
     IOptions<NodeOptions> node,
     IOptions<FarmClusterOptions> cluster,
+    IOptions<KmsFarm.Activation.ActivationPolicyOptions> policy,
     NodeEndpoints endpoints,
     ILogger<EffectiveOptionsLogger> logger) : IHostedLifecycleService
 {
@@ -35,6 +36,12 @@ internal sealed class EffectiveOptionsLogger(
         var advertised = SiloHostingExtensions.ChooseAdvertisedAddress(c.AdvertisedAddress, location?.Kind ?? StoreKind.Sqlite);
         logger.SiloSettings(node.Value.Name, c.ClusterId, clustering, $"{advertised}:{c.SiloPort}",
             c.GatewayPort is int gateway ? gateway.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none", store.Value.Durability.ToString());
+        var p = policy.Value;
+        logger.ActivationPolicy(
+            p.ActivationIntervalMinutes,
+            p.RenewalIntervalMinutes,
+            p.MinimumReportedCount.Count == 0 ? "none" : string.Join(", ", p.MinimumReportedCount.Select(f => $"{f.Key} {f.Value}")),
+            p.ServedCsvlks.Count == 0 ? "all of the catalog" : string.Join(", ", p.ServedCsvlks));
         return Task.CompletedTask;
     }
 

@@ -133,6 +133,7 @@ internal sealed record NodeSettings(
             string text = message.StartsWith(ActivationPolicyOptions.SectionName + ":", StringComparison.Ordinal) ? "KmsFarm:" + message : message;
             return text.Contains(nameof(ActivationPolicyOptions.ActivationIntervalMinutes), StringComparison.Ordinal) ? text + " (--activation-interval)"
                 : text.Contains(nameof(ActivationPolicyOptions.RenewalIntervalMinutes), StringComparison.Ordinal) ? text + " (--renewal-interval)"
+                : text.Contains(nameof(ActivationPolicyOptions.MinimumReportedCount), StringComparison.Ordinal) ? text + " (--minimum-count)"
                 : text;
         });
 
