@@ -26,6 +26,7 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--activation-interval", "5" }, "(--activation-interval)")]
     [InlineData(new[] { "--renewal-interval", "99999" }, "KmsFarm:Activation:RenewalIntervalMinutes")]
     [InlineData(new[] { "--host-build", "1234" }, "KmsFarm:Node:HostBuild (--host-build)")]
+    [InlineData(new[] { "--host-build", "22000" }, "KmsFarm:Node:HostBuild (--host-build) 22000 is not a build a KMS host runs; use one of 6002 (")]
     [InlineData(new[] { "--heartbeat-interval", "10" }, "--heartbeat-interval")]
     [InlineData(new[] { "--durability", "sometimes" }, "KmsFarm:Store")]
     [InlineData(new[] { "--durability", "7" }, "KmsFarm:Store:Durability (--durability)")]

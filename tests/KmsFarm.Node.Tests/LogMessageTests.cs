@@ -70,6 +70,21 @@ public sealed class LogMessageTests
         Assert.Equal(LogLevel.Debug, hungUp.Level);
     }
 
+    /// <summary>A farm created on an old host build says which CSVLKs are newer than it and which build their ePIDs claim.</summary>
+    [Fact]
+    public async Task A_new_identity_on_an_old_build_names_the_newer_csvlks_and_their_builds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var logs = new CapturingLoggerProvider();
+        await using var node = await InProcessNode.StartAsync(["--host-build", "7601"], configure: b => Capture(b, logs), cancellationToken: ct);
+
+        var line = Assert.Single(logs.Entries, e => e.EventId.Name == "NewerCsvlksOnOlderBuilds");
+        Assert.Equal(LogLevel.Information, line.Level);
+        Assert.Contains("host build 7601", line.Message, StringComparison.Ordinal);
+        Assert.Contains("WindowsServer2025 17763", line.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("WindowsServer2008R2B", line.Message, StringComparison.Ordinal);
+    }
+
     internal static void Capture(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder, CapturingLoggerProvider logs)
     {
         builder.Logging.AddProvider(logs);

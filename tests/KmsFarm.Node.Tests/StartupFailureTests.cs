@@ -22,6 +22,7 @@ public sealed class StartupFailureTests
         { "SQLite directory missing", ["--store", "sqlite:{dir}/no/such/dir/x.db"], "KmsFarm:Store:Location (--store) sqlite: the directory" },
         { "settings file missing", ["--config", "{dir}/no-such-settings.json"], "KmsFarm:ConfigFile (--config)" },
         { "settings file not JSON", ["--config", "{dir}/broken.json"], "KmsFarm:ConfigFile (--config)" },
+        { "build that is no KMS host", ["--host-build", "10240"], "KmsFarm:Node:HostBuild (--host-build) 10240 is not a build a KMS host runs" },
         { "count floor above capacity", ["--minimum-count", "Windows=1000"], "KmsFarm:Activation:MinimumReportedCount:Windows is 1000" },
     };
 

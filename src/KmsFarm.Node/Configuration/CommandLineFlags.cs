@@ -29,7 +29,7 @@ public static class CommandLineFlags
         ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
         ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
         ["--minimum-count"] = new(MinimumCountKey, true, "GROUP=N: a lab floor for the count reported to clients of a product group (Windows, Office2010, Office2013Plus), so a lab activates its first clients without 25 machines; never above what the group's cache holds (Windows 50, Office 10) (repeatable; default none)"),
-        ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
+        ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "Windows build of the KMS host a new farm claims (6002, 7601, 9200, 9600, 14393, 17763, 20348 or 26100; default 26100); it decides NDR64, and a CSVLK newer than it claims the oldest build it can be installed on"),
         ["--dns-publish"] = new("KmsFarm:Dns:Publish", true, "DOMAIN[:PRIORITY:WEIGHT] to publish the _vlmcs._tcp SRV record in (repeatable; default none)"),
         ["--dns-server"] = new("KmsFarm:Dns:Server", false, "HOST[:PORT] of the DNS server that takes the updates (port 53 unless given)"),
         ["--dns-tsig-key-file"] = new("KmsFarm:Dns:TsigKeyFile", false, "BIND key file (tsig-keygen -a hmac-sha256 NAME) that signs the updates (default unsigned)"),

@@ -39,4 +39,9 @@ internal static partial class NodeLog
         "Activation policy: activation interval {ActivationInterval} min, renewal interval {RenewalInterval} min, minimum reported count {MinimumCount} " +
         "(a lab floor, never above a group's cache capacity), CSVLKs served {ServedCsvlks}", EventName = "ActivationPolicy")]
     public static partial void ActivationPolicy(this ILogger logger, int activationInterval, int renewalInterval, string minimumCount, string servedCsvlks);
+
+    [LoggerMessage(KmsEventId.NewerCsvlksOnOlderBuilds, LogLevel.Information,
+        "New farm identity on host build {HostBuild}: {Count} CSVLK(s) cannot be installed on it, so their ePIDs claim the oldest build " +
+        "each can be installed on: {CsvlkBuilds}", EventName = "NewerCsvlksOnOlderBuilds")]
+    public static partial void NewerCsvlksOnOlderBuilds(this ILogger logger, int hostBuild, int count, string csvlkBuilds);
 }

@@ -139,10 +139,10 @@ internal sealed record NodeSettings(
 
     private static IEnumerable<string> CheckHostBuild(NodeOptions node, ProductCatalog catalog)
     {
-        if (node.HostBuild is int build && (!catalog.TryGetHostBuild(build, out var info) || info.ReleaseDate is null))
+        if (node.HostBuild is int build && (!catalog.TryGetHostBuild(build, out var info) || !info.UseForEpid))
         {
-            string known = string.Join(", ", catalog.HostBuilds.Where(b => b.ReleaseDate is not null).Select(b => b.Build.ToString(CultureInfo.InvariantCulture)));
-            yield return $"{NodeOptions.SectionName}:HostBuild (--host-build) {build.ToString(CultureInfo.InvariantCulture)} is not a host build the catalog can date; use one of {known}.";
+            string known = string.Join(", ", catalog.KmsHostBuilds.Select(b => $"{I(b.Build)} ({b.Name})"));
+            yield return $"{NodeOptions.SectionName}:HostBuild (--host-build) {I(build)} is not a build a KMS host runs; use one of {known}.";
         }
     }
 

@@ -228,6 +228,8 @@ public class ProductCatalogTests
         { "applications[0].fallbackCsvlk=Office2010", "fallbackCsvlk 'Office2010'" },
         { "hostBuilds[0].releaseDate=yesterday", "yyyy-MM-dd" },
         { "skus[1].aliases=dup", "is also used by" },
+        { "hostBuilds[0].csvlks[0]=Nope", "csvlks names unknown CSVLK 'Nope'" },
+        { "hostBuilds[1].csvlks[0]=Office2010", "CSVLK 'Office2010' is already first installable on 6002" },
     };
 
     [Theory]
@@ -263,7 +265,18 @@ public class ProductCatalogTests
             node = Step(node, segment);
         }
 
-        node[segments[^1]] = int.TryParse(value, out int n) ? JsonValue.Create(n) : JsonValue.Create(value);
+        JsonNode newValue = int.TryParse(value, out int n) ? JsonValue.Create(n) : JsonValue.Create(value);
+        string last = segments[^1];
+        int bracket = last.IndexOf('[', StringComparison.Ordinal);
+        if (bracket < 0)
+        {
+            node[last] = newValue;
+        }
+        else
+        {
+            node[last[..bracket]]![int.Parse(last[(bracket + 1)..^1], System.Globalization.CultureInfo.InvariantCulture)] = newValue;
+        }
+
         return root.ToJsonString();
     }
 

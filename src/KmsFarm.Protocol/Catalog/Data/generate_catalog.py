@@ -364,15 +364,34 @@ def build_skus(vlmcs, pykms, products, toml_products):
     return out
 
 
-def build_host_builds(builds):
+def build_host_builds(builds, csvlks):
+    """The host-build table. A KMS host build (use_for_epid) lists the CSVLKs whose oldest possible host it is; every
+    CSVLK of the catalog must be listed by exactly one KMS host build, and only by one."""
     out = []
+    known = {c["id"] for c in csvlks}
+    placed = {}
     for b in sorted(builds["host_build"], key=lambda b: b["build"]):
         if b.get("use_for_epid") and not b.get("release_date"):
             fail(f"host build {b['build']} is usable for an ePID but has no release date")
-        out.append({
+        ids = b.get("csvlks", [])
+        if ids and not b.get("use_for_epid"):
+            fail(f"host build {b['build']} lists CSVLKs but is not a KMS host build (use_for_epid)")
+        for cid in ids:
+            if cid not in known:
+                fail(f"host build {b['build']} lists unknown CSVLK '{cid}'")
+            if cid in placed:
+                fail(f"CSVLK '{cid}' is listed by host builds {placed[cid]} and {b['build']}")
+            placed[cid] = b["build"]
+        entry = {
             "build": b["build"], "platformId": b["platform_id"], "releaseDate": b.get("release_date"),
             "ndr64": b["ndr64"], "useForEpid": b["use_for_epid"], "name": b["description"],
-        })
+        }
+        if b.get("use_for_epid"):
+            entry["csvlks"] = sorted(ids)
+        out.append(entry)
+    missing = sorted(known - placed.keys())
+    if missing:
+        fail(f"no KMS host build lists CSVLK(s) {', '.join(missing)}: say which build each can first be installed on")
     return out
 
 
@@ -388,7 +407,7 @@ def main() -> None:
         "csvlks": sorted(csvlks, key=lambda c: (c["applicationId"], c["id"])),
         "products": products,
         "skus": skus,
-        "hostBuilds": build_host_builds(builds),
+        "hostBuilds": build_host_builds(builds, csvlks),
     }
     OUTPUT.write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {OUTPUT.name}: {len(csvlks)} CSVLKs, {len(products)} KMS ids, {len(skus)} SKUs, "
