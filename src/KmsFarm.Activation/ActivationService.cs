@@ -21,6 +21,7 @@ public sealed class ActivationService : IAsyncDisposable
     private readonly Dictionary<Guid, CsvlkInfo?> _productCsvlks = [];
     private readonly Dictionary<Guid, CsvlkInfo?> _unknownProductCsvlks = [];
     private readonly Dictionary<ProductGroup, GroupCommitBatcher> _batchers = [];
+    private readonly HashSet<Guid> _unknownIdsLogged = [];
     private int _stopped;
 
     public ActivationService(
@@ -134,7 +135,10 @@ public sealed class ActivationService : IAsyncDisposable
                     .ConfigureAwait(false);
             }
 
-            ActivationLog.UnknownProductActivated(_logger, request.KmsCountedId, request.ApplicationId, request.SkuId, context.ClientAddress, csvlk.Id);
+            if (_logger.IsEnabled(LogLevel.Debug) || FirstSighting(request.KmsCountedId))
+            {
+                ActivationLog.UnknownProductActivated(_logger, request.KmsCountedId, request.ApplicationId, request.SkuId, context.ClientAddress, csvlk.Id);
+            }
         }
 
         if (_options.StrictTimeCheck)
@@ -196,6 +200,16 @@ public sealed class ActivationService : IAsyncDisposable
         ActivationLog.Refused(_logger, context.ClientAddress, hresult, reason, context.Request.ApplicationId, context.Request.KmsCountedId);
         await _store.AppendRefusalAsync(CreateRecord(context, group, hresult), cancellationToken).ConfigureAwait(false);
         return ActivationDecision.Refuse(hresult);
+    }
+
+    /// <summary>True the first time an unknown KMS id is seen (for the first 1000 of them): it is logged at Information
+    /// once, not for every client that sends it.</summary>
+    private bool FirstSighting(Guid kmsCountedId)
+    {
+        lock (_unknownIdsLogged)
+        {
+            return _unknownIdsLogged.Count < 1000 && _unknownIdsLogged.Add(kmsCountedId);
+        }
     }
 
     private ActivationRecord CreateRecord(RequestContext context, ProductGroup? group, uint result)

@@ -19,6 +19,10 @@ public sealed partial class PostgresActivationStore : IActivationStore
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
 
+    // While the database is down every write and every readiness probe fails: one line per half minute each.
+    private readonly LogRateLimiter _failureLog = new();
+    private readonly LogRateLimiter _notReadyLog = new();
+
     public PostgresActivationStore(PostgresStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -115,7 +119,10 @@ public sealed partial class PostgresActivationStore : IActivationStore
                 _dataSource.Clear();
                 if (attempt > 0)
                 {
-                    PostgresStoreLog.NotReady(_logger, ex);
+                    if (_notReadyLog.TryAcquire(out long suppressed))
+                    {
+                        PostgresStoreLog.NotReady(_logger, ex, suppressed);
+                    }
                     return false;
                 }
             }

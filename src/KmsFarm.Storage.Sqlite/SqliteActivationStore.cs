@@ -17,6 +17,8 @@ namespace KmsFarm.Storage.Sqlite;
 public sealed partial class SqliteActivationStore : IActivationStore
 {
     private readonly ILogger _logger;
+    private readonly LogRateLimiter _failureLog = new();
+    private readonly LogRateLimiter _notReadyLog = new();
     private readonly StoreDurability _durability;
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
@@ -102,7 +104,10 @@ public sealed partial class SqliteActivationStore : IActivationStore
         }
         catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
-            SqliteStoreLog.NotReady(_logger, ex, Path);
+            if (_notReadyLog.TryAcquire(out long suppressed))
+            {
+                SqliteStoreLog.NotReady(_logger, ex, Path, suppressed);
+            }
             return false;
         }
     }
