@@ -12,4 +12,7 @@ public static class ActivationEventIds
     public const int Stopping = 3005;
     public const int CsvlkWithoutIdentity = 3006;
     public const int LedgerLoaded = 3007;
+    public const int HistoryPurged = 3008;
+    public const int HistoryPurgeNotDue = 3009;
+    public const int HistoryPurgedNothing = 3010;
 }

@@ -42,4 +42,17 @@ internal static partial class ActivationLog
     [LoggerMessage(ActivationEventIds.LedgerLoaded, LogLevel.Debug,
         "Loaded the {Group} ledger at version {Version}: {Count} entries, capacity {Capacity}", EventName = "LedgerLoaded")]
     public static partial void LedgerLoaded(ILogger logger, string group, long version, int count, int capacity);
+
+    [LoggerMessage(ActivationEventIds.HistoryPurged, LogLevel.Information,
+        "History retention: deleted {Deleted} activation record(s) from before {Cutoff:u} in {Batches} batch(es), {Elapsed}",
+        EventName = "HistoryPurged")]
+    public static partial void HistoryPurged(ILogger logger, long deleted, DateTimeOffset cutoff, int batches, TimeSpan elapsed);
+
+    [LoggerMessage(ActivationEventIds.HistoryPurgeNotDue, LogLevel.Debug,
+        "History retention: the farm's purge already ran within the last {Interval}", EventName = "HistoryPurgeNotDue")]
+    public static partial void HistoryPurgeNotDue(ILogger logger, TimeSpan interval);
+
+    [LoggerMessage(ActivationEventIds.HistoryPurgedNothing, LogLevel.Debug,
+        "History retention: no activation record from before {Cutoff:u}", EventName = "HistoryPurgedNothing")]
+    public static partial void HistoryPurgedNothing(ILogger logger, DateTimeOffset cutoff);
 }

@@ -10,7 +10,7 @@ namespace KmsFarm.Storage.Postgres;
 /// CMID cache per product group, the client inventory, the activation history and (in tables of the Orleans clustering
 /// provider) the farm's membership. Each group's cache is held in memory by its single writer, the product-group grain,
 /// and every commit is fenced by the group's version (<see cref="CommitLedgerAsync"/>).</summary>
-public sealed partial class PostgresActivationStore : IActivationStore
+public sealed partial class PostgresActivationStore : IActivationStore, IHistoryRetention
 {
     /// <summary>pg_advisory_xact_lock key for creating the farm identity ("KMSF" + 2).</summary>
     private const long IdentityLockKey = 0x4B4D_5346_0000_0002;

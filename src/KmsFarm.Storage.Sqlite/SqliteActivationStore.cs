@@ -14,7 +14,7 @@ namespace KmsFarm.Storage.Sqlite;
 /// which loads it once and commits each batch in one <c>BEGIN IMMEDIATE</c> transaction fenced by the group's version.
 /// Reads use pooled read-only connections and never wait for writers (WAL).
 /// </remarks>
-public sealed partial class SqliteActivationStore : IActivationStore
+public sealed partial class SqliteActivationStore : IActivationStore, IHistoryRetention
 {
     private readonly ILogger _logger;
     private readonly LogRateLimiter _failureLog = new();

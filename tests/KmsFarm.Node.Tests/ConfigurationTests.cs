@@ -63,6 +63,8 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--minimum-count", "Windows=51" }, "KmsFarm:Activation:MinimumReportedCount:Windows is 51; expected 0..50")]
     [InlineData(new[] { "--minimum-count", "Office2010=11" }, "KmsFarm:Activation:MinimumReportedCount:Office2010 is 11; expected 0..10")]
     [InlineData(new[] { "--minimum-count", "Linux=5" }, "--minimum-count (KmsFarm:Activation:MinimumReportedCount:GROUP) 'Linux=5' is not GROUP=N")]
+    [InlineData(new[] { "--history-retention", "-1" }, "KmsFarm:Store:HistoryRetention (--history-retention) is -1.00:00:00; expected 0 (keep for ever) or 1 to 36500 days")]
+    [InlineData(new[] { "--history-purge-interval", "0" }, "KmsFarm:Store:HistoryPurgeInterval (--history-purge-interval)")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));
@@ -110,6 +112,7 @@ public sealed class ConfigurationTests
         Assert.Equal(("kmsfarm", 11111, (int?)null, (string?)null),
             (new FarmClusterOptions().ClusterId, new FarmClusterOptions().SiloPort, new FarmClusterOptions().GatewayPort, new FarmClusterOptions().AdvertisedAddress));
         Assert.Equal(KmsFarm.Activation.StoreDurability.Process, new StoreOptions().Durability);
+        Assert.Equal((TimeSpan.FromDays(90), TimeSpan.FromDays(1)), (new StoreOptions().HistoryRetention, new StoreOptions().HistoryPurgeInterval));
         Assert.Equal(["0.0.0.0:1688", "[::]:1688"], new KmsListenerOptions().EffectiveKmsEndpoints);
         Assert.Equal("127.0.0.1:8688", new KmsListenerOptions().HttpEndpoint);
         Assert.Equal("sqlite:kmsfarm.db", new StoreOptions().Location);

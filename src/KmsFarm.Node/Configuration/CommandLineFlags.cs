@@ -20,6 +20,8 @@ public static class CommandLineFlags
         ["--deny"] = new("KmsFarm:Access:Deny", true, "CIDR refused (repeatable; wins over --allow)"),
         ["--store"] = new("KmsFarm:Store:Location", false, "sqlite:PATH or postgres:CONNECTION-STRING (default sqlite:kmsfarm.db)"),
         ["--durability"] = new("KmsFarm:Store:Durability", false, "process|fsync: answer once the database has the write, or once it is flushed to disk (default process)"),
+        ["--history-retention"] = new("KmsFarm:Store:HistoryRetention", false, "days the activation history is kept; older records are deleted in the background, farm-wide once per purge interval (default 90; 0 keeps it for ever)"),
+        ["--history-purge-interval"] = new("KmsFarm:Store:HistoryPurgeInterval", false, "seconds (or d.hh:mm:ss) between two prunings of the history (default 1 day)"),
         ["--cluster-id"] = new("KmsFarm:Cluster:ClusterId", false, "the farm's cluster id: nodes sharing a database and cluster id form one farm (default kmsfarm)"),
         ["--silo-port"] = new("KmsFarm:Cluster:SiloPort", false, "silo-to-silo TCP port (default 11111; two nodes on one machine need different ones)"),
         ["--gateway-port"] = new("KmsFarm:Cluster:GatewayPort", false, "Orleans client gateway TCP port (default: no gateway)"),
@@ -79,10 +81,14 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if ((name is "--idle-timeout" or "--dns-ttl" or "--dns-refresh-interval")
+            if ((name is "--idle-timeout" or "--dns-ttl" or "--dns-refresh-interval" or "--history-purge-interval")
                 && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
+            }
+            else if (name == "--history-retention" && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int days))
+            {
+                value = TimeSpan.FromDays(days).ToString("c", CultureInfo.InvariantCulture);
             }
 
             if (!flag.Repeatable && counts.ContainsKey(name))

@@ -86,6 +86,16 @@ public sealed class NodeOptionsValidator :
             yield return $"{StoreOptions.SectionName}:Location (--store) sqlite: {location.Target} is a directory; name the database file in it.";
         }
 
+        if (options.HistoryRetention != TimeSpan.Zero && (options.HistoryRetention < TimeSpan.FromDays(1) || options.HistoryRetention > TimeSpan.FromDays(36500)))
+        {
+            yield return $"{StoreOptions.SectionName}:HistoryRetention (--history-retention) is {options.HistoryRetention.ToString("c", CultureInfo.InvariantCulture)}; expected 0 (keep for ever) or 1 to 36500 days.";
+        }
+
+        if (options.HistoryPurgeInterval < TimeSpan.FromSeconds(1) || options.HistoryPurgeInterval > TimeSpan.FromDays(30))
+        {
+            yield return $"{StoreOptions.SectionName}:HistoryPurgeInterval (--history-purge-interval) is {options.HistoryPurgeInterval.ToString("c", CultureInfo.InvariantCulture)}; expected 1 second to 30 days.";
+        }
+
         if (!Enum.IsDefined(options.Durability))
         {
             yield return $"{StoreOptions.SectionName}:Durability (--durability) is {options.Durability}; expected process or fsync.";

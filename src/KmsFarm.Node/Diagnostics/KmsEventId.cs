@@ -43,6 +43,7 @@ public static class KmsEventId
     public const int StoreReachedAfterWaiting = 5021;
     public const int ActivationPolicy = 5022;
     public const int NewerCsvlksOnOlderBuilds = 5023;
+    public const int HistoryRetentionGrainUnreachable = 5024;
 
     // The ids a Windows KMS host logs for the same outcomes, kept so queries written for Windows hosts find ours:
     // 12293 publishing the SRV record failed, 12294 it was published.

@@ -11,11 +11,11 @@ internal static partial class NodeLog
     public static partial void StoreDisposeFailed(this ILogger logger, Exception exception);
 
     [LoggerMessage(KmsEventId.EffectiveOptions, LogLevel.Information,
-        "Node {NodeName}: KMS {KmsEndpoints}, HTTP {HttpEndpoint}, store {Store}, max connections {MaxConnections}, idle timeout {IdleTimeout}, " +
-        "allow {Allow}, deny {Deny}, catalog {Catalog}", EventName = "EffectiveOptions")]
+        "Node {NodeName}: KMS {KmsEndpoints}, HTTP {HttpEndpoint}, store {Store} (history kept {HistoryRetention}), max connections {MaxConnections}, " +
+        "idle timeout {IdleTimeout}, allow {Allow}, deny {Deny}, catalog {Catalog}", EventName = "EffectiveOptions")]
     public static partial void EffectiveOptions(
-        this ILogger logger, string nodeName, string kmsEndpoints, string httpEndpoint, string store, int maxConnections, TimeSpan idleTimeout,
-        string allow, string deny, string catalog);
+        this ILogger logger, string nodeName, string kmsEndpoints, string httpEndpoint, string store, string historyRetention, int maxConnections,
+        TimeSpan idleTimeout, string allow, string deny, string catalog);
 
     [LoggerMessage(KmsEventId.IdentityLoaded, LogLevel.Information,
         "Farm identity loaded: host build {HostBuild} (NDR64 {Ndr64}), LCID {Lcid}, {CsvlkCount} CSVLK(s), created {Created}", EventName = "IdentityLoaded")]
@@ -44,4 +44,8 @@ internal static partial class NodeLog
         "New farm identity on host build {HostBuild}: {Count} CSVLK(s) cannot be installed on it, so their ePIDs claim the oldest build " +
         "each can be installed on: {CsvlkBuilds}", EventName = "NewerCsvlksOnOlderBuilds")]
     public static partial void NewerCsvlksOnOlderBuilds(this ILogger logger, int hostBuild, int count, string csvlkBuilds);
+
+    [LoggerMessage(KmsEventId.HistoryRetentionGrainUnreachable, LogLevel.Debug,
+        "The history retention grain could not be reached; trying again in {Every}", EventName = "HistoryRetentionGrainUnreachable")]
+    public static partial void HistoryRetentionGrainUnreachable(this ILogger logger, Exception exception, TimeSpan every);
 }

@@ -26,6 +26,7 @@ internal sealed class EffectiveOptionsLogger(
             string.Join(", ", l.EffectiveKmsEndpoints),
             l.HttpEndpoint,
             storeText,
+            store.Value.HistoryRetention == TimeSpan.Zero ? "for ever" : $"{store.Value.HistoryRetention.TotalDays:0.##} days, pruned every {store.Value.HistoryPurgeInterval}",
             l.MaxConnections,
             l.IdleTimeout,
             string.Join(", ", a.EffectiveAllow),

@@ -55,6 +55,12 @@ public static class NodeHostBuilderExtensions
         services.AddHostedService<ListenerPreflight>();
         services.AddHostedService<NodeStartupService>();
         services.AddHostedService<EffectiveOptionsLogger>();
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
+            return new HistoryRetentionPolicy { Retention = store.HistoryRetention, Interval = store.HistoryPurgeInterval };
+        });
+        services.AddHostedService<HistoryRetentionStarter>();
         services.AddOptions<DnsPublishingOptions>().BindConfiguration(DnsPublishingOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DnsPublishingOptions>, DnsPublishingOptionsValidator>();
         services.AddHostedService<DnsPublishingService>();
