@@ -81,6 +81,55 @@ public sealed partial class SqliteActivationStore
         }
     }
 
+    public async ValueTask<bool> TryClaimHistoryPurgeAsync(DateTimeOffset now, TimeSpan interval, CancellationToken cancellationToken) =>
+        await WriteAsync(
+            """
+            INSERT INTO maintenance_run (task, last_started_utc_ticks, runs) VALUES ('history-purge', $now, 1)
+            ON CONFLICT (task) DO UPDATE SET last_started_utc_ticks = excluded.last_started_utc_ticks, runs = runs + 1
+            WHERE last_started_utc_ticks <= excluded.last_started_utc_ticks - $interval
+            """,
+            [("$now", now.UtcTicks), ("$interval", interval.Ticks)],
+            cancellationToken).ConfigureAwait(false) == 1;
+
+    public async ValueTask<int> DeleteHistoryBeforeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        return await WriteAsync(
+            """
+            DELETE FROM activation_history WHERE id IN
+                (SELECT id FROM activation_history WHERE time_utc_ticks < $cutoff ORDER BY time_utc_ticks, id LIMIT $limit)
+            """,
+            [("$cutoff", cutoff.UtcTicks), ("$limit", (long)batchSize)],
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One statement in its own write transaction on the writer connection; returns the rows it changed.</summary>
+    private async Task<int> WriteAsync(string sql, (string Name, long Value)[] parameters, CancellationToken cancellationToken)
+    {
+        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var transaction = _writer!.BeginTransaction(deferred: false);
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+
+            int changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return changed;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     public async ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

@@ -276,10 +276,25 @@ public sealed class StatusApiTests
     }
 
     [Fact]
+    public async Task Event_12290_is_off_by_default_and_the_rest_of_the_node_still_logs()
+    {
+        // No provider-specific filter: the node's own settings decide, as they do for the console.
+        var logs = new CapturingLoggerProvider();
+        await using var node = await InProcessNode.StartAsync(configure: b => b.Logging.AddProvider(logs), cancellationToken: Ct);
+        await ActivateAsync(node, Windows11Pro, "QUIET-PC", licenseStatus: 2);
+        await RefusedAsync(node);
+
+        Assert.DoesNotContain(logs.Entries, e => e.EventId.Id == 12290);
+        Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("QUIET-PC", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, e => e.Level == LogLevel.Information);
+        Assert.DoesNotContain(logs.Entries, e => e.Level < LogLevel.Information);
+    }
+
+    [Fact]
     public async Task Every_answered_request_logs_event_12290_with_machine_name_and_time_but_no_cmid()
     {
         var logs = new CapturingLoggerProvider();
-        await using var node = await InProcessNode.StartAsync(configure: b =>
+        await using var node = await InProcessNode.StartAsync(["--request-log", "Information"], configure: b =>
         {
             b.Logging.AddProvider(logs);
             b.Logging.AddFilter<CapturingLoggerProvider>(null, LogLevel.Trace);
@@ -292,6 +307,7 @@ public sealed class StatusApiTests
         Assert.Equal(2, events.Length);
         Assert.All(events, e => Assert.Equal(LogLevel.Information, e.Level));
         Assert.All(events, e => Assert.Equal("RequestProcessed", e.EventId.Name));
+        Assert.All(events, e => Assert.Equal("KmsFarm.RequestLog", e.Category));
         Assert.Contains("result 0x00000000, count 1, client EVENTLOG-PC (127.0.0.1)", events[0].Message, StringComparison.Ordinal);
         Assert.Contains("client time 20", events[0].Message, StringComparison.Ordinal);
         Assert.Contains("result 0xC004F042", events[1].Message, StringComparison.Ordinal);

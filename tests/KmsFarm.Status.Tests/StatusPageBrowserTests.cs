@@ -23,7 +23,7 @@ public sealed class StatusPageBrowserTests
     [Fact]
     public async Task The_page_shows_the_counts_of_a_node_that_activated_clients()
     {
-        await using var node = await NodeProcess.StartAsync("page-node", ["--log-format", "json", "--log-level", "Information"], Ct);
+        await using var node = await NodeProcess.StartAsync("page-node", ["--log-format", "json", "--log-level", "Information", "--request-log", "Information"], Ct);
         for (int i = 0; i < 3; i++)
         {
             await ActivateAsync(node, Windows11Pro, $"PAGE-PC-{i}");

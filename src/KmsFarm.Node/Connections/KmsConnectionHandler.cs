@@ -26,6 +26,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly LogRateLimiter _decideFailureLog;
     private int _activeConnections;
     private uint _associationGroup;
 
@@ -45,6 +46,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
         _lifetime = lifetime;
         _timeProvider = timeProvider;
         _logger = logger;
+        _decideFailureLog = new LogRateLimiter(timeProvider: timeProvider);
 
         // A random start per process, one step per connection, as a Windows host does (never a constant).
         _associationGroup = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
@@ -151,7 +153,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
                             state.Requests++;
                             if (!await AnswerAsync(session, call, output, clientAddress, connection.ConnectionClosed).ConfigureAwait(false))
                             {
-                                state.CloseReason = "store failure";
+                                state.CloseReason = connection.ConnectionClosed.IsCancellationRequested ? "client closed before the answer" : "request not decided";
                             }
                         }
 
