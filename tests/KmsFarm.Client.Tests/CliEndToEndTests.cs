@@ -112,4 +112,72 @@ public sealed class CliEndToEndTests
         Assert.Equal("Server", root.GetProperty("mix").GetString());
         Assert.True(root.GetProperty("latency").GetProperty("p99Ms").GetDouble() > 0);
     }
+
+    [Fact]
+    public async Task Load_writes_a_timeline_whose_last_line_is_the_reports_totals()
+    {
+        await using var server = new TestKmsServer();
+        var file = new FileInfo(Path.Combine(Path.GetTempPath(), $"kmsfarm-timeline-{Guid.NewGuid():N}.csv"));
+        try
+        {
+            long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            var (code, output, _) = await RunAsync(
+                "load", "--hosts", server.HostPort, "--clients", "50", "--duration", "1.2s", "--concurrency", "2", "--json", "--timeline", file.FullName);
+            long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+            Assert.Equal(ExitCodes.Success, code);
+            using var json = JsonDocument.Parse(output);
+            var root = json.RootElement;
+            var lines = await File.ReadAllLinesAsync(file.FullName, TestContext.Current.CancellationToken);
+            Assert.Equal(
+                "unix_ms,elapsed_ms,requests,activations,failed,connect,timeout,protocol,connectionlost,refused,windows,office2010,office2013plus",
+                lines[0]);
+            var rows = lines.Skip(1).Select(l => l.Split(',').Select(long.Parse).ToArray()).ToArray();
+            Assert.True(rows.Length >= 5, $"{rows.Length} samples in 1.2 s");
+            Assert.All(rows, r => Assert.Equal(13, r.Length));
+            Assert.All(rows, r => Assert.InRange(r[0], before, after));
+            for (int i = 1; i < rows.Length; i++)
+            {
+                Assert.True(rows[i][0] >= rows[i - 1][0] && rows[i][3] >= rows[i - 1][3], $"sample {i} goes back");
+            }
+
+            var last = rows[^1];
+            Assert.Equal(root.GetProperty("requests").GetInt64(), last[2]);
+            Assert.Equal(root.GetProperty("activations").GetInt64(), last[3]);
+            Assert.Equal(0, last[4]);
+            Assert.Equal(last[3], last[10] + last[11] + last[12]);
+            Assert.True(last[10] > 0);
+        }
+        finally
+        {
+            file.Delete();
+        }
+    }
+
+    [Fact]
+    public async Task Load_timeline_counts_failures_by_kind()
+    {
+        int port = TestKit.LoopbackPorts.Free();
+        var file = new FileInfo(Path.Combine(Path.GetTempPath(), $"kmsfarm-timeline-{Guid.NewGuid():N}.csv"));
+        try
+        {
+            var (code, output, _) = await RunAsync(
+                "load", "--hosts", $"127.0.0.1:{port}", "--clients", "10", "--duration", "0.5s", "--concurrency", "1", "--rate", "40", "--json",
+                "--timeline", file.FullName);
+
+            Assert.Equal(ExitCodes.LoadErrors, code);
+            using var json = JsonDocument.Parse(output);
+            var root = json.RootElement;
+            var last = (await File.ReadAllLinesAsync(file.FullName, TestContext.Current.CancellationToken))[^1].Split(',').Select(long.Parse).ToArray();
+            Assert.True(last[2] > 0);
+            Assert.Equal(root.GetProperty("failedRequests").GetInt64(), last[4]);
+            Assert.Equal(last[2], last[4]);
+            Assert.Equal(root.GetProperty("errors").GetProperty("Connect").GetInt64(), last[5]);
+            Assert.Equal(0, last[3]);
+        }
+        finally
+        {
+            file.Delete();
+        }
+    }
 }

@@ -14,6 +14,7 @@ internal static class LoadRunner
         ClientCatalog catalog,
         bool json,
         FileInfo? acknowledged,
+        FileInfo? timeline,
         TextWriter output,
         TextWriter error,
         CancellationToken cancellationToken)
@@ -64,6 +65,7 @@ internal static class LoadRunner
 
         using var progressStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var progress = json ? Task.CompletedTask : LoadProgressDisplay.ShowAsync(generator, error, progressStop.Token);
+        var samples = timeline is null ? Task.CompletedTask : LoadTimelineWriter.WriteAsync(generator, timeline, TimeProvider.System, progressStop.Token);
         LoadReport report;
         try
         {
@@ -73,6 +75,7 @@ internal static class LoadRunner
         {
             await progressStop.CancelAsync().ConfigureAwait(false);
             await progress.ConfigureAwait(false);
+            await samples.ConfigureAwait(false);
         }
 
         if (acknowledged is not null)

@@ -81,6 +81,8 @@ public sealed partial class LoadGenerator
         SumErrors())
     {
         Refused = Interlocked.Read(ref _refused),
+        Failed = Interlocked.Read(ref _failed),
+        ErrorsByKind = _errors.Select((_, k) => Interlocked.Read(ref _errors[k])).ToArray(),
         Groups = _groups.Select(g => new GroupProgress(
             g, Interlocked.Read(ref _groupActivations[(int)g]), Interlocked.Read(ref _groupLastCount[(int)g]) is var c and > 0 ? c - 1 : null)).ToArray(),
         LatencyBuckets = _liveLatency.Snapshot(),

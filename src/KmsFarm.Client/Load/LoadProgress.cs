@@ -8,6 +8,12 @@ public readonly record struct LoadProgress(TimeSpan Elapsed, long Requests, long
     /// <summary>Requests answered with an HRESULT (also counted in <see cref="Errors"/>).</summary>
     public long Refused { get; init; }
 
+    /// <summary>Requests that ended without an answer from any host (the report's <c>failedRequests</c>).</summary>
+    public long Failed { get; init; }
+
+    /// <summary>Error events so far, indexed by <see cref="LoadErrorKind"/> (the report's <c>errors</c>).</summary>
+    public IReadOnlyList<long> ErrorsByKind { get; init; } = [];
+
     /// <summary>Activations and the last count a host reported, per product group the population uses.</summary>
     public IReadOnlyList<GroupProgress> Groups { get; init; } = [];
 
