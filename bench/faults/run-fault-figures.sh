@@ -328,7 +328,7 @@ SQL
 }
 
 # counts_check: every running node's /api/status counts per group, and the counts the load generator asked each host that
-# was running at the end of the load over KMS. Prints "yes (N nodes)" or "NO: ...".
+# was running at the end of the load over KMS, and the store's ledger rows. Prints "yes (N nodes)" or "NO" (details.md has them).
 counts_check() {
     local i line lines=() distinct kms
     for i in 0 1; do
@@ -365,7 +365,7 @@ failed_at() {
 # results.jsonl, details.md and one summary line. Recovery is measured from FROM_MS.
 record() {
     local name="$1" fault="$2" fault_start="$3" from="$4" from_what="$5" extra="$6"; shift 6
-    local report="$OUT/$SCENARIO-load.json" rec worst="" g ms acked lost rows in_hist counts failed refused kinds failovers requests
+    local report="$OUT/$SCENARIO-load.json" rec worst="" g ms acked lost in_hist counts failed refused kinds failovers requests
     rec="$(recovery "$from" "$@")"
     for g in $rec; do
         ms="${g#*=}"
