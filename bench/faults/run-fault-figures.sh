@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fault-injection figures: real node processes, a real PostgreSQL and the load generator, all on 127.0.0.1.
 #
-# Builds Release once (unless --no-build), starts a throwaway PostgreSQL (temp dir, random loopback port, as the postgres
-# user when run as root), and for each scenario creates a fresh database, starts two nodes on it (each an Orleans silo,
-# distinct KMS/HTTP/silo ports and names), puts them under paced load (`kmsfarm-client load --rate`) and injects one fault:
+# Builds Release once (unless --no-build), starts a throwaway PostgreSQL (temp dir, random loopback port, as the
+# postgres user when run as root), and for each scenario creates a fresh database, starts two nodes on it (each an
+# Orleans silo, distinct KMS/HTTP/silo ports and names), puts them under paced load (`kmsfarm-client load --rate`) and
+# injects one fault:
 #
 #   kill-node   SIGKILL of the node hosting the Windows group (found through /api/status); restarted after the load
 #   freeze-node SIGSTOP of the node hosting the Windows group for --freeze-seconds, then SIGCONT
@@ -12,9 +13,10 @@
 #   db-late     both nodes started while PostgreSQL is down (/healthz/ready must say why), PostgreSQL started after
 #               --db-late-seconds
 #
-# Per scenario it records the load generator's failures (requests no node answered, refusals, error events by kind), the
-# time to recover (from the load generator's --timeline, sampled every 0.2 s: the first sample interval, wholly after the
-# fault began (node faults) or ended (database faults), in which every affected product group activated clients again),
+# Per scenario it records the load generator's failures (requests no node answered, refusals, error events by kind),
+# the time to recover (from the load generator's --timeline, sampled every 0.2 s: the first sample interval, wholly
+# after the fault began (node faults) or ended (database faults), in which every affected product group activated
+# clients again),
 # the acknowledged activations missing from activation_history (matched by CMID and count, as deploy/lab/run.sh does;
 # must be 0), and whether every running node reports the same count per group (/api/status) afterwards. One summary line
 # per scenario on stdout, a Markdown table in OUT/table.md, the details in OUT/details.md. Exit 1 if an acknowledged
@@ -327,8 +329,9 @@ FROM a LEFT JOIN h USING (cmid, n);
 SQL
 }
 
-# counts_check: every running node's /api/status counts per group, and the counts the load generator asked each host that
-# was running at the end of the load over KMS, and the store's ledger rows. Prints "yes (N nodes)" or "NO" (details.md has them).
+# counts_check: every running node's /api/status counts per group, the store's ledger rows per group, and the counts the
+# load generator asked over KMS of each node running at the end of the load. Prints "yes (N nodes)" or "NO" (the figures
+# are in details.md).
 counts_check() {
     local i line lines=() distinct kms
     for i in 0 1; do
