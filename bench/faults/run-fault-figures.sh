@@ -13,15 +13,14 @@
 #   db-late     both nodes started while PostgreSQL is down (/healthz/ready must say why), PostgreSQL started after
 #               --db-late-seconds
 #
-# Per scenario it records the load generator's failures (requests no node answered, refusals, error events by kind),
-# the time to recover (from the load generator's --timeline, sampled every 0.2 s: the first sample interval, wholly
-# after the fault began (node faults) or ended (database faults), in which every affected product group activated
-# clients again),
-# the acknowledged activations missing from activation_history (matched by CMID and count, as deploy/lab/run.sh does;
-# must be 0), and whether every running node reports the same count per group (/api/status) afterwards. One summary line
-# per scenario on stdout, a Markdown table in OUT/table.md, the details in OUT/details.md. Exit 1 if an acknowledged
-# activation was lost, counts differ or a node never became ready again. Everything it started is stopped and removed on
-# exit, Ctrl+C included; OUT is kept. See docs/RELIABILITY.md, "Fault injection".
+# Per scenario it records the load generator's failures (requests no node answered, refusals, error events by kind), the
+# time to recover (from the load generator's --timeline, sampled every 0.2 s: the first sample interval, wholly after
+# the fault began (node faults) or ended (database faults), in which every affected product group activated clients
+# again), the acknowledged activations missing from activation_history (matched by CMID and count, as deploy/lab/run.sh
+# does; must be 0), and whether every running node reports the same count per group (/api/status) afterwards. One
+# summary line per scenario on stdout, a Markdown table in OUT/table.md, the details in OUT/details.md. Exit 1 if an
+# acknowledged activation was lost, counts differ or a node never became ready again. Everything it started is stopped
+# and removed on exit, Ctrl+C included; OUT is kept. See docs/RELIABILITY.md, "Fault injection".
 set -euo pipefail
 export LC_ALL=C
 
