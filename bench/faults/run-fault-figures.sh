@@ -204,7 +204,8 @@ EOF
 # start_node I: starts node I of the current scenario (its ports are kept, so a restart reuses them).
 start_node() {
     local i="$1"
-    dotnet "$NODE_DLL" --kms-endpoint "127.0.0.1:${NODE_KMS[$i]}" --http-endpoint "127.0.0.1:${NODE_HTTP[$i]}" \
+    # Log lines stamped with the local time to the millisecond, to line them up with the faults.
+    Logging__Console__FormatterOptions__TimestampFormat='HH:mm:ss.fff ' dotnet "$NODE_DLL" --kms-endpoint "127.0.0.1:${NODE_KMS[$i]}" --http-endpoint "127.0.0.1:${NODE_HTTP[$i]}" \
         --store "$STORE" --node-name "${NODE_NAME[$i]}" --silo-port "${NODE_SILO[$i]}" --advertised-address 127.0.0.1 \
         --max-connections "$MAX_CONNECTIONS" \
         >>"$OUT/$SCENARIO-${NODE_NAME[$i]}.log" 2>&1 &
@@ -291,6 +292,16 @@ host_of() {
 alive() { [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
 
 node_index() { local i; for i in 0 1; do [[ "${NODE_NAME[$i]}" == "$1" ]] && { echo "$i"; return 0; }; done; return 1; }
+
+# log_ms_after PATTERN FILE T: ms from T (epoch ms) to the time stamp of the log entry whose message matches PATTERN
+# (first match; the time stamp is on the entry's first line), or "?".
+log_ms_after() {
+    local stamp
+    stamp="$(grep -B1 -m1 -E "$1" "$2" | head -1 | grep -oE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}' || true)"
+    [[ -n "$stamp" ]] || { echo "?"; return 0; }
+    local day_ms=$(( $3 - $(date -d "$(date -d "@$(( $3 / 1000 ))" +%F) 00:00:00" +%s) * 1000 ))
+    awk -v s="$stamp" -v d="$day_ms" 'BEGIN { split(s, a, ":"); printf "%.1f", ((a[1] * 60 + a[2]) * 60 + a[3]) - d / 1000 }'
+}
 
 # ---- measurements ---------------------------------------------------------------------------------------------------
 # recovery FROM_MS GROUP...: for each group, the end of the first timeline interval starting at or after FROM_MS in which
@@ -577,6 +588,9 @@ scenario_db_late() {
     echo "- **db-late**" >>"$DETAILS"
     echo "    while PostgreSQL was down (${DB_LATE_SECONDS} s after launch): ${NODE_NAME[0]} /healthz/ready answered $code \"$reason\"" >>"$DETAILS"
     echo "    pg_ctl start -w took $(secs $(( t1 - t0 ))) s; $ready" >>"$DETAILS"
+    for i in 0 1; do
+        echo "    ${NODE_NAME[$i]}: the database answered its start-up $(log_ms_after 'answered at attempt' "$OUT/$SCENARIO-${NODE_NAME[$i]}.log" "$t1") s after PostgreSQL accepted connections ($(grep -m1 -oE 'answered at attempt [0-9]+, after [0-9:.]+' "$OUT/$SCENARIO-${NODE_NAME[$i]}.log" | sed -E 's/(\.[0-9])[0-9]+$/\1/' || true) of waiting), then it started" >>"$DETAILS"
+    done
     [[ "$code" == 503 && "$reason" == *"waiting for the database"* ]] || { log "db-late: expected 503 'waiting for the database'"; FAILED_SCENARIOS+=(db-late-health); }
     record db-late "both nodes started $DB_LATE_SECONDS s before PostgreSQL" "$t_launch" "$t1" "PostgreSQL accepted connections" "$ready" "${PRODUCT_GROUPS[@]}"
     stop_nodes
