@@ -1,9 +1,11 @@
+using System.Globalization;
+using KmsFarm.Node.Connections;
 using KmsFarm.Node.Runtime;
 
 namespace KmsFarm.Node.Hosting;
 
 /// <summary>/healthz/live (the process runs) and /healthz/ready (serving: identity loaded, the silo active in its
-/// cluster, and the store answers).</summary>
+/// cluster, a free KMS connection slot, and the store answers).</summary>
 public static class HealthEndpoints
 {
     /// <summary>How long readiness waits for the store before calling it not ready.</summary>
@@ -34,6 +36,14 @@ public static class HealthEndpoints
         if (membership.CurrentSnapshot.GetSiloStatus(self) != SiloStatus.Active)
         {
             return NotReady("silo is " + membership.CurrentSnapshot.GetSiloStatus(self) + " in its cluster");
+        }
+
+        // A node whose connection cap is taken refuses every new client: it says so, and a load balancer sends them elsewhere.
+        var admission = context.RequestServices.GetRequiredService<ConnectionAdmission>();
+        if (admission.IsFull)
+        {
+            return NotReady(string.Create(CultureInfo.InvariantCulture,
+                $"KMS connection cap reached ({admission.ActiveConnections} of {admission.MaxConnections} open)"));
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);

@@ -48,6 +48,7 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton<IActivationStoreFactory>(sp => new MeteredStoreFactory(
             new StoreFactory(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<StoreOptions>>().Value.Durability),
             sp.GetRequiredService<StoreMetrics>()));
+        services.AddSingleton<ConnectionAdmission>();
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
         // Before the silo: its grains use the store this opens. Hosted services added here start before Kestrel (which
