@@ -21,7 +21,7 @@ internal static class LoadReportWriter
             output.WriteLine(string.Create(ic, $"Below N_Policy:    {r.ActivationsBelowNPolicy} answers carried a count below the product's N_Policy"));
         }
 
-        output.WriteLine(string.Create(ic, $"Errors:            {string.Join(", ", r.Errors.Select(e => $"{e.Key} {e.Value}"))}{(r.Failovers > 0 ? $" (fail-overs {r.Failovers}, by {r.MachinesFailedOver} machines)" : string.Empty)}"));
+        output.WriteLine(string.Create(ic, $"Errors:            {string.Join(", ", r.Errors.Select(e => $"{e.Key} {e.Value}"))}{(r.Failovers > 0 || r.MachinesFailedOver > 0 ? $" (fail-overs {r.Failovers}; {r.MachinesFailedOver} machines moved to another host)" : string.Empty)}"));
         foreach (var (hresult, count) in r.RefusedByHResult)
         {
             output.WriteLine(string.Create(ic, $"  refused {hresult}: {count}"));
