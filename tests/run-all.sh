@@ -2,7 +2,8 @@
 # Runs every test of the solution, the deploy checks, the multi-host lab and a short fuzz run. On a fresh Debian machine
 # it first installs what the tests need (PostgreSQL server binaries for the farm tests; BIND, dig, nsupdate and
 # tsig-keygen for the DNS tests, which run their own named in a temp dir; Prometheus and promtool for the metrics tests,
-# which run their own Prometheus on loopback; docker-compose for `docker-compose config`; the lab adds what it lacks, the
+# which run their own Prometheus on loopback; docker-compose for `docker-compose config`; Debian's chromium for the status
+# page test, which drives it headless through Playwright (no browser download); the lab adds what it lacks, the
 # fuzz script adds afl++); it never changes anything else on the machine, except that the lab (as root) adds network
 # namespaces and a blackhole route for 10.168.0.0/24 while it runs.
 set -euo pipefail
@@ -16,6 +17,7 @@ has named || need_pkgs+=(bind9)
 has tsig-keygen || need_pkgs+=(bind9-utils)
 { has prometheus && has promtool; } || need_pkgs+=(prometheus)
 has docker-compose || need_pkgs+=(docker-compose)
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 has ip || need_pkgs+=(iproute2)
 has jq || need_pkgs+=(jq)
 has curl || need_pkgs+=(curl)

@@ -12,4 +12,11 @@ public static class ActivationEventIds
     public const int Stopping = 3005;
     public const int CsvlkWithoutIdentity = 3006;
     public const int LedgerLoaded = 3007;
+    public const int HistoryPurged = 3008;
+    public const int HistoryPurgeNotDue = 3009;
+    public const int HistoryPurgedNothing = 3010;
+
+    /// <summary>"An activation request has been processed": the id a Windows KMS host logs in its Key Management Service
+    /// event log for every request it answers, kept so queries written for Windows hosts find ours.</summary>
+    public const int RequestProcessed = 12290;
 }

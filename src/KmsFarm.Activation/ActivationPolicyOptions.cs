@@ -27,8 +27,10 @@ public sealed class ActivationPolicyOptions
     /// <summary>The clock difference tolerated when <see cref="StrictTimeCheck"/> is on. Default 4 hours.</summary>
     public TimeSpan MaxClockSkew { get; set; } = DefaultMaxClockSkew;
 
-    /// <summary>A lab floor for the reported count per product group: reported = max(real count, floor). Empty (off) by
-    /// default. Example: <c>"MinimumReportedCount": { "Windows": 25, "Office2013Plus": 5 }</c>.</summary>
+    /// <summary>A lab floor for the reported count per product group, so a lab activates its first clients without 25
+    /// machines: reported = min(max(real count, floor), the cache's capacity). Each floor is 0..the group's capacity with
+    /// the catalog's products (Windows 50, Office 10; see <see cref="GroupCapacity"/>). Empty (off) by default. Example:
+    /// <c>"MinimumReportedCount": { "Windows": 25, "Office2013Plus": 5 }</c>; flag <c>--minimum-count Windows=25</c>.</summary>
     public Dictionary<ProductGroup, int> MinimumReportedCount { get; set; } = [];
 
     /// <summary>The CSVLKs (catalog ids, e.g. <c>WindowsServer2025</c>, <c>Office2024</c>) the farm acts as if it had
@@ -41,6 +43,14 @@ public sealed class ActivationPolicyOptions
     /// <summary>Refuse KMS ids the catalog does not know with 0xC004F042. Default false: they are activated with the
     /// application's fallback CSVLK and logged.</summary>
     public bool RefuseUnknownProducts { get; set; }
+
+    /// <summary>The capacity a group's cache reaches with the catalog's own products: 2 × their largest N_Policy (50 for
+    /// Windows, 10 for Office). The upper bound of <see cref="MinimumReportedCount"/>.</summary>
+    public static int GroupCapacity(ProductCatalog catalog, ProductGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return Math.Min(ProductGroupLedger.MaxCapacity, 2 * catalog.Products.Where(p => p.Group == group).Select(p => p.NPolicy).DefaultIfEmpty(0).Max());
+    }
 
     /// <summary>The floor for <paramref name="group"/> (0 when none is set).</summary>
     public int GetMinimumReportedCount(ProductGroup group) => MinimumReportedCount.GetValueOrDefault(group);
@@ -64,9 +74,12 @@ public sealed class ActivationPolicyOptions
                 errors.Add($"{SectionName}:{nameof(MinimumReportedCount)} has an unknown product group '{group}' " +
                     $"(use {string.Join(", ", Enum.GetNames<ProductGroup>())}).");
             }
-            else if (floor < 0 || floor > ProductGroupLedger.MaxCapacity)
+            else if (floor < 0 || floor > (catalog is null ? ProductGroupLedger.MaxCapacity : GroupCapacity(catalog, group)))
             {
-                errors.Add($"{SectionName}:{nameof(MinimumReportedCount)}:{group} must be between 0 and {ProductGroupLedger.MaxCapacity} (was {floor}).");
+                errors.Add(catalog is null
+                    ? $"{SectionName}:{nameof(MinimumReportedCount)}:{group} is {floor}; expected 0..{ProductGroupLedger.MaxCapacity}."
+                    : $"{SectionName}:{nameof(MinimumReportedCount)}:{group} is {floor}; expected 0..{GroupCapacity(catalog, group)}, the most the " +
+                      $"{group} cache holds (2 × the largest N_Policy of its products). A host never reports more than it can count.");
             }
         }
 

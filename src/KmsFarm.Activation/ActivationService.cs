@@ -1,6 +1,8 @@
+using System.Globalization;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KmsFarm.Activation;
 
@@ -17,11 +19,17 @@ public sealed class ActivationService : IAsyncDisposable
     private readonly TimeProvider _timeProvider;
     private readonly string _nodeName;
     private readonly ILogger<ActivationService> _logger;
+    private readonly ILogger _requestLog;
     private readonly Dictionary<string, CsvlkIdentity> _identities;
     private readonly Dictionary<Guid, CsvlkInfo?> _productCsvlks = [];
     private readonly Dictionary<Guid, CsvlkInfo?> _unknownProductCsvlks = [];
     private readonly Dictionary<ProductGroup, GroupCommitBatcher> _batchers = [];
+    private readonly HashSet<Guid> _unknownIdsLogged = [];
     private int _stopped;
+
+    /// <summary>The log category of event 12290 (one line per answered request): its own, so a host can turn it on
+    /// without the rest of the per-request Debug lines.</summary>
+    public const string RequestLogCategory = "KmsFarm.RequestLog";
 
     public ActivationService(
         ProductCatalog catalog,
@@ -31,7 +39,8 @@ public sealed class ActivationService : IAsyncDisposable
         ActivationPolicyOptions options,
         TimeProvider timeProvider,
         string nodeName,
-        ILogger<ActivationService> logger)
+        ILogger<ActivationService> logger,
+        ILogger? requestLog = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(store);
@@ -53,6 +62,7 @@ public sealed class ActivationService : IAsyncDisposable
         _timeProvider = timeProvider;
         _nodeName = nodeName;
         _logger = logger;
+        _requestLog = requestLog ?? NullLogger.Instance;
         Identity = identity;
         _identities = new Dictionary<string, CsvlkIdentity>(StringComparer.OrdinalIgnoreCase);
         foreach (var csvlk in identity.Csvlks)
@@ -73,6 +83,11 @@ public sealed class ActivationService : IAsyncDisposable
     /// <summary>The CSVLKs this service answers with: the configured ones (all when none is configured) that have an
     /// ePID in the farm identity.</summary>
     public IReadOnlyCollection<CsvlkInfo> ServedCsvlks { get; private set; } = [];
+
+    /// <summary>The CSVLK that answers the KMS ids of <paramref name="applicationId"/> the catalog does not know: the
+    /// application's fallback (its newest host key) when served, else its best-ranked served CSVLK; null when none is served.
+    /// What a genuine host with that key installed shows in <c>slmgr /dlv</c>.</summary>
+    public CsvlkInfo? GetHostCsvlk(Guid applicationId) => _unknownProductCsvlks.GetValueOrDefault(applicationId);
 
     /// <summary>Decides one decoded request from <paramref name="clientAddress"/>. Never throws for bad client input;
     /// store failures propagate so the host can close the connection and report not-ready.</summary>
@@ -134,7 +149,10 @@ public sealed class ActivationService : IAsyncDisposable
                     .ConfigureAwait(false);
             }
 
-            ActivationLog.UnknownProductActivated(_logger, request.KmsCountedId, request.ApplicationId, request.SkuId, context.ClientAddress, csvlk.Id);
+            if (_logger.IsEnabled(LogLevel.Debug) || FirstSighting(request.KmsCountedId))
+            {
+                ActivationLog.UnknownProductActivated(_logger, request.KmsCountedId, request.ApplicationId, request.SkuId, context.ClientAddress, csvlk.Id);
+            }
         }
 
         if (_options.StrictTimeCheck)
@@ -152,7 +170,8 @@ public sealed class ActivationService : IAsyncDisposable
         var outcome = await _batchers[group].EnqueueAsync(new ActivationAttempt(request.ClientMachineId, required, record), cancellationToken)
             .ConfigureAwait(false);
 
-        int count = Math.Max(outcome.CurrentCount, _options.GetMinimumReportedCount(group));
+        int count = ReportedCount(outcome, _options.GetMinimumReportedCount(group));
+        LogRequestProcessed(context, KmsHResults.Success, count);
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             ActivationLog.Activated(_logger, context.ClientAddress, record.MachineName, request.ClientMachineId, productName, request.KmsCountedId,
@@ -162,6 +181,12 @@ public sealed class ActivationService : IAsyncDisposable
         return new ActivationDecision(KmsHResults.Success, new KmsResponseFields(
             identity.Epid, (uint)count, (uint)_options.ActivationIntervalMinutes, (uint)_options.RenewalIntervalMinutes, identity.HwId));
     }
+
+    /// <summary>The count a client is told: the real count raised to the lab floor, but never above the group cache's
+    /// capacity (a genuine host cannot count more than it holds, and old clients fail with 0x80070216 when told more).
+    /// A writer of an older build reports no capacity (0): then the floor is not applied.</summary>
+    public static int ReportedCount(LedgerOutcome outcome, int floor) =>
+        Math.Min(Math.Max(outcome.CurrentCount, floor), Math.Max(outcome.Capacity, outcome.CurrentCount));
 
     /// <summary>Stops accepting requests and commits the queued ones. If <paramref name="cancellationToken"/> fires
     /// first, store calls in progress are cancelled and their callers get the error.</summary>
@@ -189,7 +214,34 @@ public sealed class ActivationService : IAsyncDisposable
     {
         ActivationLog.Refused(_logger, context.ClientAddress, hresult, reason, context.Request.ApplicationId, context.Request.KmsCountedId);
         await _store.AppendRefusalAsync(CreateRecord(context, group, hresult), cancellationToken).ConfigureAwait(false);
+        LogRequestProcessed(context, hresult, 0);
         return ActivationDecision.Refuse(hresult);
+    }
+
+    /// <summary>Event 12290, as a Windows KMS host logs each request it answered: result, count, the client's machine name,
+    /// its clock, license status, VM flag and SKU. No CMID (that is in the Debug event 3000) and no key material. Written to
+    /// the request log (category <see cref="RequestLogCategory"/>), which a node keeps off unless asked.</summary>
+    private void LogRequestProcessed(RequestContext context, uint result, int count)
+    {
+        if (_requestLog.IsEnabled(LogLevel.Information))
+        {
+            var request = context.Request;
+            // Times as ISO 8601 UTC text, so every log format (the JSON one's State too) shows them the same way.
+            const string iso = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            ActivationLog.RequestProcessed(_requestLog, result, count, request.GetWorkstationName(), context.ClientAddress,
+                context.Now.UtcDateTime.ToString(iso, CultureInfo.InvariantCulture), request.ClientTimeUtc.ToString(iso, CultureInfo.InvariantCulture),
+                request.LicenseStatus, request.IsClientVm != 0, request.SkuId, (int)context.Version);
+        }
+    }
+
+    /// <summary>True the first time an unknown KMS id is seen (for the first 1000 of them): it is logged at Information
+    /// once, not for every client that sends it.</summary>
+    private bool FirstSighting(Guid kmsCountedId)
+    {
+        lock (_unknownIdsLogged)
+        {
+            return _unknownIdsLogged.Count < 1000 && _unknownIdsLogged.Add(kmsCountedId);
+        }
     }
 
     private ActivationRecord CreateRecord(RequestContext context, ProductGroup? group, uint result)

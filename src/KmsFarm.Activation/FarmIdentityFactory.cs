@@ -5,7 +5,7 @@ using KmsFarm.Protocol.Kms;
 namespace KmsFarm.Activation;
 
 /// <summary>Creates a farm's identity: one host build and one LCID for the whole farm, and per CSVLK of the catalog a
-/// synthesised ePID and a random 8-byte HwId. The store keeps the first identity created, so this runs once per farm.</summary>
+/// synthesised ePID (on a build that CSVLK can be installed on) and a random 8-byte HwId. The store keeps the first identity created, so this runs once per farm.</summary>
 public sealed class FarmIdentityFactory
 {
     /// <summary>Preferred default host builds, newest first: the first one the catalog has with a release date wins.</summary>
@@ -29,20 +29,22 @@ public sealed class FarmIdentityFactory
     /// <summary>The build used when none is configured: 26100 if the catalog has it with a release date, else 20348,
     /// else 17763.</summary>
     public int DefaultHostBuild =>
-        PreferredHostBuilds.FirstOrDefault(b => _catalog.TryGetHostBuild(b, out var info) && info.ReleaseDate is not null) is var build and > 0
+        PreferredHostBuilds.FirstOrDefault(b => _catalog.TryGetHostBuild(b, out var info) && info.UseForEpid) is var build and > 0
             ? build
             : throw new InvalidOperationException("The catalog has none of the default host builds " + string.Join(", ", PreferredHostBuilds) + ".");
 
-    /// <summary>Creates an identity. <paramref name="hostBuild"/> null = <see cref="DefaultHostBuild"/>.</summary>
-    /// <exception cref="ArgumentException">The build is not in the catalog or has no release date, or the LCID is
-    /// not valid (the message names the value).</exception>
+    /// <summary>Creates an identity. <paramref name="hostBuild"/> null = <see cref="DefaultHostBuild"/>. Each CSVLK's
+    /// ePID claims the farm's build when the CSVLK can be installed on it, else the oldest build it can be installed on
+    /// (<see cref="ProductCatalog.GetEpidHostBuild"/>; <see cref="NewerCsvlks"/> lists those).</summary>
+    /// <exception cref="ArgumentException">The build is not a KMS host build of the catalog, or the LCID is not valid
+    /// (the message names the value).</exception>
     public FarmIdentity Create(int? hostBuild = null, int lcid = KnownLcids.EnglishUnitedStates)
     {
         int build = hostBuild ?? DefaultHostBuild;
-        if (!_catalog.TryGetHostBuild(build, out var buildInfo))
+        if (!_catalog.TryGetHostBuild(build, out var buildInfo) || !buildInfo.UseForEpid)
         {
             throw new ArgumentException(
-                $"Host build {build} is not in the catalog; use one of {string.Join(", ", _catalog.HostBuilds.Where(b => b.ReleaseDate is not null).Select(b => b.Build))}.",
+                $"Host build {build} is not a KMS host build of the catalog; use one of {string.Join(", ", _catalog.KmsHostBuilds.Select(b => b.Build))}.",
                 nameof(hostBuild));
         }
 
@@ -57,11 +59,19 @@ public sealed class FarmIdentityFactory
         Span<byte> hwid = stackalloc byte[HardwareId.Size];
         foreach (var csvlk in _catalog.Csvlks)
         {
-            var epid = _epids.Generate(csvlk, buildInfo, lcid, today);
+            var epid = _epids.Generate(csvlk, _catalog.GetEpidHostBuild(csvlk, buildInfo), lcid, today);
             _random.NextBytes(hwid);
             csvlks.Add(new CsvlkIdentity(csvlk.Id, epid.ToString(), HardwareId.Read(hwid)));
         }
 
         return new FarmIdentity(build, lcid, now, csvlks);
     }
+
+    /// <summary>The CSVLKs that cannot be installed on <paramref name="hostBuild"/> (newer than it), each with the build
+    /// its ePID claims instead, oldest build first.</summary>
+    public IReadOnlyList<(CsvlkInfo Csvlk, int EpidBuild)> NewerCsvlks(int hostBuild) =>
+        _catalog.TryGetHostBuild(hostBuild, out var chosen)
+            ? _catalog.Csvlks.Where(c => !_catalog.CanHost(chosen, c)).Select(c => (c, _catalog.GetOldestHostBuild(c).Build))
+                .OrderBy(x => x.Item2).ThenBy(x => x.c.Id, StringComparer.Ordinal).ToArray()
+            : [];
 }

@@ -20,6 +20,7 @@ public sealed class GroupCommitBatcher : IAsyncDisposable
     private readonly Channel<Pending> _channel =
         Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
     private readonly CancellationTokenSource _abort = new();
+    private readonly LogRateLimiter _failureLog = new();
     private readonly Task _loop;
 
     /// <param name="sink">Applies one batch and returns one outcome per attempt, in order. Called by one loop, never
@@ -161,9 +162,10 @@ public sealed class GroupCommitBatcher : IAsyncDisposable
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            if (e is not LedgerVersionConflictException)
+            // While a database is down every batch fails: one line per half minute, counting the rest.
+            if (e is not LedgerVersionConflictException && _failureLog.TryAcquire(out long suppressed))
             {
-                ActivationLog.BatchFailed(_logger, e, attempts.Count, _group.ToString());
+                ActivationLog.BatchFailed(_logger, e, attempts.Count, _group.ToString(), suppressed);
             }
 
             foreach (var pending in batch)

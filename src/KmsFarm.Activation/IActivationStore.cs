@@ -39,6 +39,19 @@ public interface IActivationStore : IAsyncDisposable
     ValueTask<int?> CountClientsSeenSinceAsync(ProductGroup group, DateTimeOffset since, CancellationToken cancellationToken) =>
         ValueTask.FromResult<int?>(null);
 
+    /// <summary>The farm's cumulative request counters by product group, license status and outcome (read only; for the
+    /// status API, never per metrics scrape). Null from a store that keeps none, which is what this default answers.</summary>
+    ValueTask<IReadOnlyList<RequestTotal>?> GetRequestTotalsAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<RequestTotal>?>(null);
+
+    /// <summary>A page of the client inventory (read only). Null from a store that keeps no inventory (this default).</summary>
+    ValueTask<ClientPage?> QueryClientsAsync(ClientQuery query, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<ClientPage?>(null);
+
+    /// <summary>A page of the history, newest first (read only). Null from a store that cannot page it (this default).</summary>
+    ValueTask<HistoryPage?> QueryHistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<HistoryPage?>(null);
+
     /// <summary>True when the store answers (for /healthz/ready).</summary>
     ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken);
 }

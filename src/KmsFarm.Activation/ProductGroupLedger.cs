@@ -3,7 +3,7 @@ using KmsFarm.Protocol.Catalog;
 namespace KmsFarm.Activation;
 
 /// <summary>The CMID cache of one product group, exactly as a genuine KMS host keeps it: capacity is twice the largest
-/// N_Policy seen (never shrinks, bounded), a renewal moves the CMID to the back, entries unseen for
+/// N_Policy seen (never shrinks, bounded, at least 1 once anyone asked), a renewal moves the CMID to the back, entries unseen for
 /// <see cref="ExpiryPeriod"/> drop out, and the count a client is told includes the client itself.
 /// Pure and single-threaded: a store loads it, applies a batch under its per-group lock and persists the changes.</summary>
 public sealed class ProductGroupLedger
@@ -36,7 +36,7 @@ public sealed class ProductGroupLedger
 
     public ProductGroup Group { get; }
 
-    /// <summary>The most CMIDs the cache holds: 2 × the largest N_Policy seen.</summary>
+    /// <summary>The most CMIDs the cache holds: 2 × the largest N_Policy seen (at least 1 after a request; 0 before any).</summary>
     public int Capacity { get; private set; }
 
     public int Count => _order.Count;
@@ -50,7 +50,9 @@ public sealed class ProductGroupLedger
         ArgumentOutOfRangeException.ThrowIfNegative(requiredClientCount);
         Expire(now, changes);
 
-        int wanted = Math.Min(MaxCapacity, 2 * Math.Min(requiredClientCount, MaxCapacity));
+        // At least 1: a request with N_Policy 0 (which the protocol layer lets through) keeps and counts its requester, so
+        // the count never exceeds the capacity.
+        int wanted = Math.Min(MaxCapacity, Math.Max(1, 2 * Math.Min(requiredClientCount, MaxCapacity)));
         if (wanted > Capacity)
         {
             Capacity = wanted;
@@ -71,8 +73,8 @@ public sealed class ProductGroupLedger
         _index[clientMachineId] = _order.AddLast(entry);
         changes?.Touched(entry);
 
-        // Over capacity: the least recently seen clients make room. Capacity is at least 2 whenever N_Policy >= 1.
-        while (_order.Count > Math.Max(Capacity, 1))
+        // Over capacity: the least recently seen clients make room.
+        while (_order.Count > Capacity)
         {
             var oldest = _order.First!;
             _order.RemoveFirst();
@@ -80,7 +82,7 @@ public sealed class ProductGroupLedger
             changes?.Removed(oldest.Value.ClientMachineId);
         }
 
-        return new LedgerOutcome(_order.Count, isNew);
+        return new LedgerOutcome(_order.Count, isNew, Capacity);
     }
 
     /// <summary>Drops entries last seen <see cref="ExpiryPeriod"/> or longer before <paramref name="now"/>.</summary>

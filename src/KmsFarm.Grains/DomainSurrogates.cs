@@ -94,13 +94,14 @@ public struct LedgerOutcomeSurrogate
 {
     [Id(0)] public int CurrentCount;
     [Id(1)] public bool IsNewClient;
+    [Id(2)] public int Capacity;
 }
 
 [RegisterConverter]
 public sealed class LedgerOutcomeConverter : IConverter<LedgerOutcome, LedgerOutcomeSurrogate>
 {
-    public LedgerOutcome ConvertFromSurrogate(in LedgerOutcomeSurrogate surrogate) => new(surrogate.CurrentCount, surrogate.IsNewClient);
+    public LedgerOutcome ConvertFromSurrogate(in LedgerOutcomeSurrogate surrogate) => new(surrogate.CurrentCount, surrogate.IsNewClient, surrogate.Capacity);
 
     public LedgerOutcomeSurrogate ConvertToSurrogate(in LedgerOutcome value) =>
-        new() { CurrentCount = value.CurrentCount, IsNewClient = value.IsNewClient };
+        new() { CurrentCount = value.CurrentCount, IsNewClient = value.IsNewClient, Capacity = value.Capacity };
 }

@@ -1,5 +1,6 @@
 using KmsFarm.Node.Configuration;
 using KmsFarm.Node.Hosting;
+using KmsFarm.Node.Runtime;
 
 // KmsFarm node: KMS (DCE/RPC on TCP 1688) for clients, HTTP /healthz/* for the orchestrator.
 // Everything is configured in NodeHostBuilderExtensions.AddKmsFarmNode; see `--help` for the flags.
@@ -15,13 +16,11 @@ if (HealthProbe.IsProbe(args))
     return await HealthProbe.RunAsync(args, Console.Out, Console.Error);
 }
 
-try
+if (CommandLineFlags.IsVersion(args))
 {
-    return await NodeApplication.RunAsync(args, Console.Error);
+    Console.WriteLine("KmsFarm.Node " + NodeBuild.Version);
+    return 0;
 }
-catch (Exception ex) when (ex is NotSupportedException or IOException or UnauthorizedAccessException)
-{
-    // Start-up failures that are the operator's to fix (store unavailable, port in use): a message, not a stack trace.
-    await Console.Error.WriteLineAsync("KmsFarm node failed to start: " + ex.Message);
-    return 1;
-}
+
+// Bad settings and refused ones (a port in use, a database that does not exist) end as one line and a non-zero code.
+return await NodeApplication.RunAsync(args, Console.Error);

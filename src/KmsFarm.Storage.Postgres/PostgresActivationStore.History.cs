@@ -29,6 +29,34 @@ public sealed partial class PostgresActivationStore
         await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    public async ValueTask<bool> TryClaimHistoryPurgeAsync(DateTimeOffset now, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO maintenance_run AS m (task, last_started, runs) VALUES ('history-purge', $1, 1)
+            ON CONFLICT (task) DO UPDATE SET last_started = excluded.last_started, runs = m.runs + 1
+            WHERE m.last_started <= excluded.last_started - $2
+            """, connection)
+        {
+            Parameters = { new() { Value = TruncateToMicroseconds(now) }, new() { Value = interval } },
+        };
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    public async ValueTask<int> DeleteHistoryBeforeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("""
+            DELETE FROM activation_history WHERE id IN
+                (SELECT id FROM activation_history WHERE time < $1 ORDER BY time, id LIMIT $2)
+            """, connection)
+        {
+            Parameters = { new() { Value = cutoff.ToUniversalTime() }, new() { Value = batchSize } },
+        };
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public async ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);

@@ -109,7 +109,10 @@ public sealed partial class PostgresActivationStore
         }
         catch (Exception ex)
         {
-            PostgresStoreLog.ApplyFailed(_logger, ex, commit.Group.ToString(), commit.Records.Count);
+            if (_failureLog.TryAcquire(out long suppressed))
+            {
+                PostgresStoreLog.ApplyFailed(_logger, ex, commit.Group.ToString(), commit.Records.Count, suppressed);
+            }
             await RollBackAsync(connection, clearPool: true).ConfigureAwait(false);
             connection = null;
             throw;

@@ -10,7 +10,7 @@ namespace KmsFarm.Storage.Postgres;
 /// CMID cache per product group, the client inventory, the activation history and (in tables of the Orleans clustering
 /// provider) the farm's membership. Each group's cache is held in memory by its single writer, the product-group grain,
 /// and every commit is fenced by the group's version (<see cref="CommitLedgerAsync"/>).</summary>
-public sealed partial class PostgresActivationStore : IActivationStore
+public sealed partial class PostgresActivationStore : IActivationStore, IHistoryRetention
 {
     /// <summary>pg_advisory_xact_lock key for creating the farm identity ("KMSF" + 2).</summary>
     private const long IdentityLockKey = 0x4B4D_5346_0000_0002;
@@ -18,6 +18,10 @@ public sealed partial class PostgresActivationStore : IActivationStore
     private readonly PostgresStoreOptions _options;
     private readonly NpgsqlDataSource _dataSource;
     private readonly ILogger _logger;
+
+    // While the database is down every write and every readiness probe fails: one line per half minute each.
+    private readonly LogRateLimiter _failureLog = new();
+    private readonly LogRateLimiter _notReadyLog = new();
 
     public PostgresActivationStore(PostgresStoreOptions options, ILoggerFactory? loggerFactory = null)
     {
@@ -115,7 +119,10 @@ public sealed partial class PostgresActivationStore : IActivationStore
                 _dataSource.Clear();
                 if (attempt > 0)
                 {
-                    PostgresStoreLog.NotReady(_logger, ex);
+                    if (_notReadyLog.TryAcquire(out long suppressed))
+                    {
+                        PostgresStoreLog.NotReady(_logger, ex, suppressed);
+                    }
                     return false;
                 }
             }

@@ -20,9 +20,10 @@ internal static partial class PostgresStoreLog
 
     // 4104 (LedgerLoaded) and 4107 (LedgerRefreshMismatch) are retired: the product-group writer loads and logs the cache.
 
-    [LoggerMessage(4105, LogLevel.Warning, "Writing a batch of {Count} activations to the {Group} ledger failed; nothing was counted")]
-    public static partial void ApplyFailed(ILogger logger, Exception exception, string group, int count);
+    [LoggerMessage(4105, LogLevel.Warning,
+        "Writing a batch of {Count} activations to the {Group} ledger failed; nothing was counted. {Suppressed} more failed write(s) since the last line")]
+    public static partial void ApplyFailed(ILogger logger, Exception exception, string group, int count, long suppressed);
 
-    [LoggerMessage(4106, LogLevel.Warning, "PostgreSQL store is not ready")]
-    public static partial void NotReady(ILogger logger, Exception exception);
+    [LoggerMessage(4106, LogLevel.Warning, "PostgreSQL store is not ready. {Suppressed} more failed probe(s) since the last line")]
+    public static partial void NotReady(ILogger logger, Exception exception, long suppressed);
 }

@@ -76,7 +76,10 @@ public sealed partial class SqliteActivationStore
             }
             catch (Exception ex) when (ex is not LedgerVersionConflictException)
             {
-                SqliteStoreLog.ApplyFailed(_logger, ex, group.ToString(), commit.Records.Count);
+                if (_failureLog.TryAcquire(out long suppressed))
+                {
+                    SqliteStoreLog.ApplyFailed(_logger, ex, group.ToString(), commit.Records.Count, suppressed);
+                }
                 throw;
             }
             finally

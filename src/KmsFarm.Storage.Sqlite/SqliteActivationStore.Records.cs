@@ -81,6 +81,55 @@ public sealed partial class SqliteActivationStore
         }
     }
 
+    public async ValueTask<bool> TryClaimHistoryPurgeAsync(DateTimeOffset now, TimeSpan interval, CancellationToken cancellationToken) =>
+        await WriteAsync(
+            """
+            INSERT INTO maintenance_run (task, last_started_utc_ticks, runs) VALUES ('history-purge', $now, 1)
+            ON CONFLICT (task) DO UPDATE SET last_started_utc_ticks = excluded.last_started_utc_ticks, runs = runs + 1
+            WHERE last_started_utc_ticks <= excluded.last_started_utc_ticks - $interval
+            """,
+            [("$now", now.UtcTicks), ("$interval", interval.Ticks)],
+            cancellationToken).ConfigureAwait(false) == 1;
+
+    public async ValueTask<int> DeleteHistoryBeforeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        return await WriteAsync(
+            """
+            DELETE FROM activation_history WHERE id IN
+                (SELECT id FROM activation_history WHERE time_utc_ticks < $cutoff ORDER BY time_utc_ticks, id LIMIT $limit)
+            """,
+            [("$cutoff", cutoff.UtcTicks), ("$limit", (long)batchSize)],
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>One statement in its own write transaction on the writer connection; returns the rows it changed.</summary>
+    private async Task<int> WriteAsync(string sql, (string Name, long Value)[] parameters, CancellationToken cancellationToken)
+    {
+        await EnsureOpenAsync(cancellationToken).ConfigureAwait(false);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var transaction = _writer!.BeginTransaction(deferred: false);
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value);
+            }
+
+            int changed = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return changed;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     public async ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(limit);
@@ -93,25 +142,7 @@ public sealed partial class SqliteActivationStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            records.Add(new ActivationRecord
-            {
-                Time = reader.GetTicks(0),
-                Node = reader.GetString(1),
-                ClientAddress = reader.GetString(2),
-                ProtocolVersion = reader.GetInt32(3),
-                Group = reader.IsDBNull(4) ? null : (ProductGroup)reader.GetInt32(4),
-                ApplicationId = reader.GetGuidText(5),
-                SkuId = reader.GetGuidText(6),
-                KmsCountedId = reader.GetGuidText(7),
-                ClientMachineId = reader.GetGuidText(8),
-                MachineName = reader.GetString(9),
-                LicenseStatus = (uint)reader.GetInt64(10),
-                IsClientVm = reader.GetInt64(11) != 0,
-                RequiredClientCount = reader.GetInt32(12),
-                Result = (uint)reader.GetInt64(13),
-                CurrentCount = reader.IsDBNull(14) ? null : reader.GetInt32(14),
-                Epid = reader.IsDBNull(15) ? null : reader.GetString(15),
-            });
+            records.Add(ReadHistoryRecord(reader, 0));
         }
 
         return records;
@@ -149,6 +180,27 @@ public sealed partial class SqliteActivationStore
 
         return clients;
     }
+
+    /// <summary>A history row's <see cref="HistoryColumns"/>, starting at column <paramref name="first"/>.</summary>
+    private static ActivationRecord ReadHistoryRecord(SqliteDataReader reader, int first) => new()
+    {
+        Time = reader.GetTicks(first),
+        Node = reader.GetString(first + 1),
+        ClientAddress = reader.GetString(first + 2),
+        ProtocolVersion = reader.GetInt32(first + 3),
+        Group = reader.IsDBNull(first + 4) ? null : (ProductGroup)reader.GetInt32(first + 4),
+        ApplicationId = reader.GetGuidText(first + 5),
+        SkuId = reader.GetGuidText(first + 6),
+        KmsCountedId = reader.GetGuidText(first + 7),
+        ClientMachineId = reader.GetGuidText(first + 8),
+        MachineName = reader.GetString(first + 9),
+        LicenseStatus = (uint)reader.GetInt64(first + 10),
+        IsClientVm = reader.GetInt64(first + 11) != 0,
+        RequiredClientCount = reader.GetInt32(first + 12),
+        Result = (uint)reader.GetInt64(first + 13),
+        CurrentCount = reader.IsDBNull(first + 14) ? null : reader.GetInt32(first + 14),
+        Epid = reader.IsDBNull(first + 15) ? null : reader.GetString(first + 15),
+    };
 
     private static async Task<FarmIdentity?> ReadIdentityAsync(
         SqliteConnection connection, SqliteTransaction transaction, CancellationToken cancellationToken)

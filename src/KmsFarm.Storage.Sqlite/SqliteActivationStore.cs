@@ -14,9 +14,11 @@ namespace KmsFarm.Storage.Sqlite;
 /// which loads it once and commits each batch in one <c>BEGIN IMMEDIATE</c> transaction fenced by the group's version.
 /// Reads use pooled read-only connections and never wait for writers (WAL).
 /// </remarks>
-public sealed partial class SqliteActivationStore : IActivationStore
+public sealed partial class SqliteActivationStore : IActivationStore, IHistoryRetention
 {
     private readonly ILogger _logger;
+    private readonly LogRateLimiter _failureLog = new();
+    private readonly LogRateLimiter _notReadyLog = new();
     private readonly StoreDurability _durability;
     private readonly string _writerConnectionString;
     private readonly string _readerConnectionString;
@@ -102,7 +104,10 @@ public sealed partial class SqliteActivationStore : IActivationStore
         }
         catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException or UnauthorizedAccessException)
         {
-            SqliteStoreLog.NotReady(_logger, ex, Path);
+            if (_notReadyLog.TryAcquire(out long suppressed))
+            {
+                SqliteStoreLog.NotReady(_logger, ex, Path, suppressed);
+            }
             return false;
         }
     }

@@ -20,11 +20,12 @@ internal static partial class SqliteStoreLog
 
     // 4004 (LedgerLoaded) and 4006 (ReloadFailed) are retired: the product-group writer loads and logs the cache now.
 
-    [LoggerMessage(4005, LogLevel.Error, "Writing a batch of {Count} activations to the {Group} ledger failed; its writer reloads the ledger from the file")]
-    public static partial void ApplyFailed(ILogger logger, Exception exception, string group, int count);
+    [LoggerMessage(4005, LogLevel.Error,
+        "Writing a batch of {Count} activations to the {Group} ledger failed; its writer reloads the ledger from the file. {Suppressed} more failed write(s) since the last line")]
+    public static partial void ApplyFailed(ILogger logger, Exception exception, string group, int count, long suppressed);
 
-    [LoggerMessage(4007, LogLevel.Warning, "SQLite store {Path} is not ready")]
-    public static partial void NotReady(ILogger logger, Exception exception, string path);
+    [LoggerMessage(4007, LogLevel.Warning, "SQLite store {Path} is not ready. {Suppressed} more failed probe(s) since the last line")]
+    public static partial void NotReady(ILogger logger, Exception exception, string path, long suppressed);
 
     [LoggerMessage(4008, LogLevel.Information, "Closed SQLite store {Path}")]
     public static partial void StoreClosed(ILogger logger, string path);

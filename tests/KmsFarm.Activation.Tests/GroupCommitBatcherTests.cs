@@ -21,7 +21,7 @@ public sealed class GroupCommitBatcherTests
             }
 
             await gate.Task;
-            return attempts.Select((_, i) => new LedgerOutcome(i + 1, true)).ToArray();
+            return attempts.Select((_, i) => new LedgerOutcome(i + 1, true, 50)).ToArray();
         }, NullLogger.Instance);
 
         var first = batcher.EnqueueAsync(Attempt(), Ct);
@@ -47,7 +47,7 @@ public sealed class GroupCommitBatcherTests
         await using var batcher = new GroupCommitBatcher(ProductGroup.Windows, (attempts, _) =>
             Interlocked.Increment(ref call) == 1
                 ? throw new IOException("down")
-                : ValueTask.FromResult<IReadOnlyList<LedgerOutcome>>(attempts.Select(_ => new LedgerOutcome(7, false)).ToArray()),
+                : ValueTask.FromResult<IReadOnlyList<LedgerOutcome>>(attempts.Select(_ => new LedgerOutcome(7, false, 50)).ToArray()),
             NullLogger.Instance);
 
         await Assert.ThrowsAsync<IOException>(() => batcher.EnqueueAsync([Attempt(), Attempt()], Ct));

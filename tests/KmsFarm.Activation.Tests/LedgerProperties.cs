@@ -17,12 +17,13 @@ public sealed class LedgerProperties
             Replay(scenario, (ledger, _) => Assert.True(ledger.Count <= ledger.Capacity, $"count {ledger.Count} > capacity {ledger.Capacity}"))),
             maxTest: 500);
 
-    /// <summary>N_Policy 0 gets through the protocol layer (it only refuses values above 1000). With no larger N_Policy
-    /// seen, the capacity stays 0 but the requester is still kept (and counted): one entry at most.</summary>
+    /// <summary>N_Policy 0 gets through the protocol layer (it only refuses values above 1000). The requester is kept
+    /// and counted (a count of 1, as vlmcsd answers), so the capacity is at least 1 once anyone asked: the count never
+    /// exceeds the capacity, N_Policy 0 included.</summary>
     [Fact]
-    public void With_n_policy_0_allowed_the_cache_holds_at_most_max_of_capacity_and_one() =>
+    public void With_n_policy_0_allowed_the_capacity_is_at_least_one_and_the_count_never_exceeds_it() =>
         TestKit.Properties.Check("ledger invariants, N_Policy 0..5000", Prop.ForAll(Scenarios(minNPolicy: 0), scenario =>
-            Replay(scenario, (ledger, _) => Assert.True(ledger.Count <= Math.Max(ledger.Capacity, 1)))),
+            Replay(scenario, (ledger, _) => Assert.True(ledger.Count <= ledger.Capacity, $"count {ledger.Count} > capacity {ledger.Capacity}"))),
             maxTest: 300);
 
     /// <summary>Runs the scenario on a fresh ledger and on the model, checking after every step.</summary>
@@ -32,6 +33,7 @@ public sealed class LedgerProperties
         var model = new Model();
         var now = Start;
         int maxNPolicy = 0;
+        bool asked = false;
         foreach (var step in scenario.Steps)
         {
             now += TimeSpan.FromMinutes(step.Minutes);
@@ -49,6 +51,9 @@ public sealed class LedgerProperties
                 var outcome = ledger.Apply(id, step.NPolicy, now);
                 var expected = model.Apply(id, step.NPolicy, now);
                 maxNPolicy = Math.Max(maxNPolicy, step.NPolicy);
+                asked = true;
+                Assert.True(outcome.CurrentCount <= outcome.Capacity, $"outcome count {outcome.CurrentCount} > capacity {outcome.Capacity}");
+                Assert.Equal(ledger.Capacity, outcome.Capacity);
 
                 Assert.Equal(expected, (outcome.CurrentCount, outcome.IsNewClient));
                 Assert.Equal(ledger.Count, outcome.CurrentCount);
@@ -61,7 +66,7 @@ public sealed class LedgerProperties
                 }
             }
 
-            Assert.Equal(Math.Min(ProductGroupLedger.MaxCapacity, 2 * maxNPolicy), ledger.Capacity);
+            Assert.Equal(asked ? Math.Min(ProductGroupLedger.MaxCapacity, Math.Max(1, 2 * maxNPolicy)) : 0, ledger.Capacity);
             var snapshot = ledger.ToSnapshot();
             Assert.Equal(ledger.Count, snapshot.Count);
             Assert.Equal(ledger.Capacity, snapshot.Capacity);
@@ -113,8 +118,8 @@ public sealed class LedgerProperties
 
     /// <summary>The cache of a genuine host, as plainly as it can be said: clients in order of their last request; a
     /// request first forgets everyone unseen for 30 days, then moves (or adds) the requester to the back; capacity is
-    /// 2 × the largest N_Policy seen (at most 2000) and the least recently seen make room; the reported count includes
-    /// the requester.</summary>
+    /// 2 × the largest N_Policy seen (at most 2000, at least 1 once anyone asked) and the least recently seen make room;
+    /// the reported count includes the requester.</summary>
     private sealed class Model
     {
         private readonly List<(Guid Id, DateTimeOffset LastSeen)> _order = [];
@@ -129,10 +134,10 @@ public sealed class LedgerProperties
         public (int Count, bool IsNew) Apply(Guid id, int nPolicy, DateTimeOffset now)
         {
             Expire(now);
-            _capacity = Math.Max(_capacity, Math.Min(2000, 2 * Math.Min(nPolicy, 2000)));
+            _capacity = Math.Max(_capacity, Math.Min(2000, Math.Max(1, 2 * Math.Min(nPolicy, 2000))));
             bool isNew = _order.RemoveAll(e => e.Id == id) == 0;
             _order.Add((id, now));
-            while (_order.Count > Math.Max(_capacity, 1))
+            while (_order.Count > _capacity)
             {
                 _order.RemoveAt(0);
             }

@@ -79,10 +79,14 @@ public class PolicyAndIdentityTests
     {
         var factory = new FarmIdentityFactory(ProductCatalog.Default, new ManualTimeProvider());
         var identity = factory.Create(hostBuild: 7601, lcid: 1031);
-        Assert.All(identity.Csvlks, c => Assert.StartsWith("55041-", c.Epid, StringComparison.Ordinal));
-        Assert.All(identity.Csvlks, c => Assert.Contains("-1031-7601.0000-", c.Epid, StringComparison.Ordinal));
+        Assert.Equal(7601, identity.HostBuild);
+        Assert.All(identity.Csvlks, c => Assert.Contains("-1031-", c.Epid, StringComparison.Ordinal));
+        var server2008R2 = identity.Csvlks.Single(c => c.CsvlkId == "WindowsServer2008R2B").Epid;
+        Assert.StartsWith("55041-", server2008R2, StringComparison.Ordinal);
+        Assert.Contains("-1031-7601.0000-", server2008R2, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => factory.Create(hostBuild: 12345));
         Assert.Throws<ArgumentException>(() => factory.Create(lcid: 1));
         Assert.Throws<ArgumentException>(() => factory.Create(hostBuild: 18362)); // no release date
+        Assert.Throws<ArgumentException>(() => factory.Create(hostBuild: 22000)); // Windows 11: not a KMS host build
     }
 }

@@ -80,7 +80,7 @@ public sealed class SurrogateTests(ClusterFixture fixture)
     [Fact]
     public void Apply_results_and_statuses_survive_the_serializer()
     {
-        var result = new ApplyResult([new LedgerOutcome(1, true), new LedgerOutcome(50, false)], Fenced: false);
+        var result = new ApplyResult([new LedgerOutcome(1, true, 50), new LedgerOutcome(50, false, 50)], Fenced: false);
         var copy = RoundTrip(result);
         Assert.Equal(result.Outcomes, copy.Outcomes);
         Assert.False(copy.Fenced);

@@ -32,6 +32,7 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--activation-interval", "5" }, "(--activation-interval)")]
     [InlineData(new[] { "--renewal-interval", "99999" }, "KmsFarm:Activation:RenewalIntervalMinutes")]
     [InlineData(new[] { "--host-build", "1234" }, "KmsFarm:Node:HostBuild (--host-build)")]
+    [InlineData(new[] { "--host-build", "22000" }, "KmsFarm:Node:HostBuild (--host-build) 22000 is not a build a KMS host runs; use one of 6002 (")]
     [InlineData(new[] { "--heartbeat-interval", "10" }, "--heartbeat-interval")]
     [InlineData(new[] { "--durability", "sometimes" }, "KmsFarm:Store")]
     [InlineData(new[] { "--durability", "7" }, "KmsFarm:Store:Durability (--durability)")]
@@ -56,6 +57,20 @@ public sealed class ConfigurationTests
     [InlineData(new[] { "--dns-ttl", "0" }, "KmsFarm:Dns:Ttl (--dns-ttl)")]
     [InlineData(new[] { "--dns-ttl", "soon" }, "KmsFarm:Dns")]
     [InlineData(new[] { "--dns-refresh-interval", "700000" }, "KmsFarm:Dns:RefreshInterval (--dns-refresh-interval)")]
+    [InlineData(new[] { "--node-name", "a", "--node-name", "b" }, "--node-name (KmsFarm:Node:Name) is given twice")]
+    [InlineData(new[] { "--store=sqlite:a.db", "--store", "sqlite:b.db" }, "--store (KmsFarm:Store:Location) is given twice")]
+    [InlineData(new[] { "--log-level", "Verbose" }, "Logging:LogLevel:Default (--log-level) 'Verbose' is not a log level")]
+    [InlineData(new[] { "--kms-endpoint", "[::ffff:10.0.0.1]:1688" }, "KmsFarm:Listener:KmsEndpoints:0 (--kms-endpoint) '[::ffff:10.0.0.1]:1688' is an IPv4 address written as IPv6; write it as 10.0.0.1:1688")]
+    [InlineData(new[] { "--kms-endpoint", "127.0.0.1:1700", "--http-endpoint", "127.0.0.1:1700" }, "KmsFarm:Listener:HttpEndpoint (--http-endpoint) 127.0.0.1:1700 overlaps KmsFarm:Listener:KmsEndpoints:0 (--kms-endpoint) 127.0.0.1:1700")]
+    [InlineData(new[] { "--kms-endpoint", "127.0.0.1:1700", "--kms-endpoint", "0.0.0.0:1700" }, "KmsFarm:Listener:KmsEndpoints:1 (--kms-endpoint) 0.0.0.0:1700 overlaps")]
+    [InlineData(new[] { "--kms-endpoint", "0.0.0.0:1700", "--http-endpoint", "127.0.0.1:1701", "--silo-port", "1700" }, "KmsFarm:Cluster:SiloPort (--silo-port) 127.0.0.1:1700 overlaps")]
+    [InlineData(new[] { "--store", "sqlite:/no/such/dir/x.db" }, "KmsFarm:Store:Location (--store) sqlite: the directory /no/such/dir does not exist")]
+    [InlineData(new[] { "--config", "/no/such/kmsfarm.json" }, "KmsFarm:ConfigFile (--config) '/no/such/kmsfarm.json' does not exist")]
+    [InlineData(new[] { "--minimum-count", "Windows=51" }, "KmsFarm:Activation:MinimumReportedCount:Windows is 51; expected 0..50")]
+    [InlineData(new[] { "--minimum-count", "Office2010=11" }, "KmsFarm:Activation:MinimumReportedCount:Office2010 is 11; expected 0..10")]
+    [InlineData(new[] { "--minimum-count", "Linux=5" }, "--minimum-count (KmsFarm:Activation:MinimumReportedCount:GROUP) 'Linux=5' is not GROUP=N")]
+    [InlineData(new[] { "--history-retention", "-1" }, "KmsFarm:Store:HistoryRetention (--history-retention) is -1.00:00:00; expected 0 (keep for ever) or 1 to 36500 days")]
+    [InlineData(new[] { "--history-purge-interval", "0" }, "KmsFarm:Store:HistoryPurgeInterval (--history-purge-interval)")]
     public void Bad_setting_is_named(string[] args, string expected)
     {
         var ex = Assert.Throws<NodeConfigurationException>(() => NodeApplication.Create(args));
@@ -103,6 +118,7 @@ public sealed class ConfigurationTests
         Assert.Equal(("kmsfarm", 11111, (int?)null, (string?)null),
             (new FarmClusterOptions().ClusterId, new FarmClusterOptions().SiloPort, new FarmClusterOptions().GatewayPort, new FarmClusterOptions().AdvertisedAddress));
         Assert.Equal(KmsFarm.Activation.StoreDurability.Process, new StoreOptions().Durability);
+        Assert.Equal((TimeSpan.FromDays(90), TimeSpan.FromDays(1)), (new StoreOptions().HistoryRetention, new StoreOptions().HistoryPurgeInterval));
         Assert.Equal(["0.0.0.0:1688", "[::]:1688"], new KmsListenerOptions().EffectiveKmsEndpoints);
         Assert.Equal("127.0.0.1:8688", new KmsListenerOptions().HttpEndpoint);
         Assert.Equal("sqlite:kmsfarm.db", new StoreOptions().Location);

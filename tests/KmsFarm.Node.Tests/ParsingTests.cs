@@ -44,12 +44,20 @@ public sealed class ParsingTests
         Assert.Equal("Host=db;Username=kms;Password=s3cret", pg.Target);
     }
 
+    [Fact]
+    public void A_relative_sqlite_path_is_the_working_directorys()
+    {
+        Assert.True(StoreLocation.TryParse("sqlite:farm.db", out var location, out _));
+        Assert.Equal(Path.Combine(Environment.CurrentDirectory, "farm.db"), location.Target);
+        Assert.Equal("sqlite:" + Path.Combine(Environment.CurrentDirectory, "farm.db"), location.Redacted);
+    }
+
     [Theory]
     [InlineData("postgres:Host=db;Username=kms;Password=s3cret;Database=farm", "postgres:Host=db;Username=kms;Password=***;Database=farm")]
     [InlineData("postgres:Host=db;pwd = 'a;b' ;Database=farm", "postgres:Host=db;pwd = *** ;Database=farm")]
     [InlineData("postgres:password=x", "postgres:password=***")]
     [InlineData("postgres://kms:s3cret@db:5432/farm", "postgres://kms:***@db:5432/farm")]
-    [InlineData("sqlite:farm.db", "sqlite:farm.db")]
+    [InlineData("sqlite:/var/lib/kmsfarm/farm.db", "sqlite:/var/lib/kmsfarm/farm.db")]
     public void Store_location_redacts_passwords(string text, string expected)
     {
         Assert.True(StoreLocation.TryParse(text, out var location, out _));

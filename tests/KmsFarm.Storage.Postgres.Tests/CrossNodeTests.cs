@@ -131,7 +131,7 @@ public sealed class CrossNodeTests(PostgresFixture postgres)
         Assert.Equal(12, (await HistoryInOrderAsync(db)).Count);
 
         // Reloaded, a sees c[0] evicted by b: it is new again, and the count stays at capacity.
-        Assert.Equal(new LedgerOutcome(10, true), (await a.ApplyAsync([For(c[0], nPolicy: 5)], Ct))[0]);
+        Assert.Equal(new LedgerOutcome(10, true, 10), (await a.ApplyAsync([For(c[0], nPolicy: 5)], Ct))[0]);
         Assert.DoesNotContain(c[2], (await storeB.GetLedgerAsync(ProductGroup.Windows, T0, Ct)).Entries.Select(e => e.ClientMachineId));
         var history = await HistoryInOrderAsync(db);
         Assert.Equal(Replay(history, T0), history.Select(h => h.Count!.Value));

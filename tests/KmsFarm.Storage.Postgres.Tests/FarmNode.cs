@@ -24,6 +24,8 @@ internal sealed class FarmNode : IAsyncDisposable
 
     public HttpClient Http => _node.Http;
 
+    public IServiceProvider Services => _node.Services;
+
     public FarmIdentity Identity => _node.Services.GetRequiredService<NodeRuntime>().Identity;
 
     /// <param name="connectionString">Key=Value form; or give the whole <paramref name="store"/> value instead.</param>

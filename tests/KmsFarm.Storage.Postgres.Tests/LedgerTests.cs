@@ -38,7 +38,7 @@ public sealed class LedgerTests(PostgresFixture postgres)
         }
 
         var outcomes = await store.ApplyAsync(ProductGroup.Windows, [For(cmids[0]), For(cmids[1]), For(cmids[0])], T0.AddDays(1), Ct);
-        Assert.Equal([new LedgerOutcome(3, false), new LedgerOutcome(3, false), new LedgerOutcome(3, false)], outcomes);
+        Assert.Equal([new LedgerOutcome(3, false, 50), new LedgerOutcome(3, false, 50), new LedgerOutcome(3, false, 50)], outcomes);
 
         // The renewed CMIDs moved to the back: oldest first is now 2, 1, 0.
         var ledger = await store.GetLedgerAsync(ProductGroup.Windows, T0.AddDays(1), Ct);

@@ -48,13 +48,13 @@ public sealed class LedgerTests : StoreTestBase
         }
 
         var renewal = await ApplyOneAsync(store, Cmid(0), T0.AddDays(7));
-        Assert.Equal(new LedgerOutcome(3, IsNewClient: false), renewal);
+        Assert.Equal(new LedgerOutcome(3, IsNewClient: false, 50), renewal);
 
         // Renewals inside one batch, the same CMID twice: it counts once and sits where its last touch put it.
         var outcomes = await store.ApplyAsync(
             ProductGroup.Windows, [Attempt(Cmid(1), T0.AddDays(8)), Attempt(Cmid(2), T0.AddDays(8)), Attempt(Cmid(1), T0.AddDays(8))],
             T0.AddDays(8), Ct);
-        Assert.Equal([new(3, false), new(3, false), new(3, false)], outcomes);
+        Assert.Equal([new(3, false, 50), new(3, false, 50), new(3, false, 50)], outcomes);
 
         var ledger = await store.GetLedgerAsync(ProductGroup.Windows, T0.AddDays(8), Ct);
         Assert.Equal([Cmid(0), Cmid(2), Cmid(1)], ledger.Entries.Select(e => e.ClientMachineId));
@@ -77,9 +77,9 @@ public sealed class LedgerTests : StoreTestBase
         Assert.Equal(2, (await store.GetLedgerAsync(ProductGroup.Windows, T0.AddDays(20), Ct)).Count);
 
         // A request after expiry: the expired client is gone, and one returning after 30 days counts as new.
-        Assert.Equal(new LedgerOutcome(2, IsNewClient: true), await ApplyOneAsync(store, Cmid(3), T0.AddDays(31)));
-        Assert.Equal(new LedgerOutcome(3, IsNewClient: true), await ApplyOneAsync(store, Cmid(1), T0.AddDays(31)));
-        Assert.Equal(new LedgerOutcome(1, IsNewClient: true), await ApplyOneAsync(store, Cmid(4), T0.AddDays(62)));
+        Assert.Equal(new LedgerOutcome(2, IsNewClient: true, 50), await ApplyOneAsync(store, Cmid(3), T0.AddDays(31)));
+        Assert.Equal(new LedgerOutcome(3, IsNewClient: true, 50), await ApplyOneAsync(store, Cmid(1), T0.AddDays(31)));
+        Assert.Equal(new LedgerOutcome(1, IsNewClient: true, 50), await ApplyOneAsync(store, Cmid(4), T0.AddDays(62)));
     }
 
     [Fact]
@@ -92,9 +92,9 @@ public sealed class LedgerTests : StoreTestBase
         }
 
         // The same CMIDs in another group start from 1; capacity follows that group's N_Policy.
-        Assert.Equal(new LedgerOutcome(1, true), await ApplyOneAsync(store, Cmid(0), T0, ProductGroup.Office2013Plus, 5));
-        Assert.Equal(new LedgerOutcome(2, true), await ApplyOneAsync(store, Cmid(1), T0, ProductGroup.Office2013Plus, 5));
-        Assert.Equal(new LedgerOutcome(1, true), await ApplyOneAsync(store, Cmid(9), T0, ProductGroup.Office2010, 5));
+        Assert.Equal(new LedgerOutcome(1, true, 10), await ApplyOneAsync(store, Cmid(0), T0, ProductGroup.Office2013Plus, 5));
+        Assert.Equal(new LedgerOutcome(2, true, 10), await ApplyOneAsync(store, Cmid(1), T0, ProductGroup.Office2013Plus, 5));
+        Assert.Equal(new LedgerOutcome(1, true, 10), await ApplyOneAsync(store, Cmid(9), T0, ProductGroup.Office2010, 5));
 
         var windows = await store.GetLedgerAsync(ProductGroup.Windows, T0, Ct);
         var office = await store.GetLedgerAsync(ProductGroup.Office2013Plus, T0, Ct);
@@ -146,7 +146,7 @@ public sealed class LedgerTests : StoreTestBase
         var second = new ProductGroupWriter(ProductGroup.Windows, store, new ManualTimeProvider(T0), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         await first.LoadAsync(Ct);
         await second.LoadAsync(Ct);
-        Assert.Equal(new LedgerOutcome(1, true), (await first.ApplyAsync([Attempt(Cmid(1), T0)], Ct))[0]);
+        Assert.Equal(new LedgerOutcome(1, true, 50), (await first.ApplyAsync([Attempt(Cmid(1), T0)], Ct))[0]);
 
         // The second writer loaded version 0; the group is at 1 now: its commit is refused whole.
         await Assert.ThrowsAsync<LedgerVersionConflictException>(async () => await second.ApplyAsync([Attempt(Cmid(2), T0), Attempt(Cmid(3), T0)], Ct));

@@ -46,11 +46,11 @@ public sealed class RestartTests : StoreTestBase
         await AssertFilledAsync(reopened);
 
         // The in-memory ledger was rebuilt in the stored order: a renewal does not add...
-        Assert.Equal(new LedgerOutcome(50, false), await ApplyOneAsync(reopened, Cmid(5), T0.AddHours(3)));
+        Assert.Equal(new LedgerOutcome(50, false, 50), await ApplyOneAsync(reopened, Cmid(5), T0.AddHours(3)));
 
         // ...and the next new clients evict the oldest: 1 (0 was renewed, 5 just now), then 2.
-        Assert.Equal(new LedgerOutcome(50, true), await ApplyOneAsync(reopened, Cmid(200), T0.AddHours(3)));
-        Assert.Equal(new LedgerOutcome(50, true), await ApplyOneAsync(reopened, Cmid(201), T0.AddHours(3)));
+        Assert.Equal(new LedgerOutcome(50, true, 50), await ApplyOneAsync(reopened, Cmid(200), T0.AddHours(3)));
+        Assert.Equal(new LedgerOutcome(50, true, 50), await ApplyOneAsync(reopened, Cmid(201), T0.AddHours(3)));
         var ids = (await reopened.GetLedgerAsync(ProductGroup.Windows, T0.AddHours(3), Ct)).Entries.Select(e => e.ClientMachineId).ToList();
         Assert.DoesNotContain(Cmid(1), ids);
         Assert.DoesNotContain(Cmid(2), ids);
@@ -61,7 +61,7 @@ public sealed class RestartTests : StoreTestBase
         await reopened.DisposeAsync();
         var third = await OpenAsync();
         Assert.Equal(ids, (await third.GetLedgerAsync(ProductGroup.Windows, T0.AddHours(3), Ct)).Entries.Select(e => e.ClientMachineId));
-        Assert.Equal(new LedgerOutcome(50, true), await ApplyOneAsync(third, Cmid(202), T0.AddHours(4)));
+        Assert.Equal(new LedgerOutcome(50, true, 50), await ApplyOneAsync(third, Cmid(202), T0.AddHours(4)));
         Assert.DoesNotContain(Cmid(3), (await third.GetLedgerAsync(ProductGroup.Windows, T0.AddHours(4), Ct)).Entries.Select(e => e.ClientMachineId));
     }
 
@@ -74,7 +74,7 @@ public sealed class RestartTests : StoreTestBase
         await store.DisposeAsync();
 
         var reopened = await OpenAsync();
-        Assert.Equal(new LedgerOutcome(2, true), await ApplyOneAsync(reopened, Cmid(3), T0.AddDays(30)));
+        Assert.Equal(new LedgerOutcome(2, true, 50), await ApplyOneAsync(reopened, Cmid(3), T0.AddDays(30)));
     }
 
     [Fact]
@@ -129,9 +129,9 @@ public sealed class RestartTests : StoreTestBase
         var ledger = await store.GetLedgerAsync(ProductGroup.Windows, T0.AddHours(1), Ct);
         Assert.Equal([Cmid(0), Cmid(1), Cmid(2)], ledger.Entries.Select(e => e.ClientMachineId));
         Assert.Equal(3, (await store.GetHistoryAsync(100, Ct)).Count);
-        Assert.Equal(new LedgerOutcome(4, true), await ApplyOneAsync(store, Cmid(10), T0.AddHours(2)));
-        Assert.Equal(new LedgerOutcome(5, true), await ApplyOneAsync(store, Cmid(11), T0.AddHours(2)));
-        Assert.Equal(new LedgerOutcome(5, false), await ApplyOneAsync(store, Cmid(0), T0.AddHours(2)));
+        Assert.Equal(new LedgerOutcome(4, true, 50), await ApplyOneAsync(store, Cmid(10), T0.AddHours(2)));
+        Assert.Equal(new LedgerOutcome(5, true, 50), await ApplyOneAsync(store, Cmid(11), T0.AddHours(2)));
+        Assert.Equal(new LedgerOutcome(5, false, 50), await ApplyOneAsync(store, Cmid(0), T0.AddHours(2)));
         Assert.True(await store.IsReadyAsync(Ct));
     }
 }

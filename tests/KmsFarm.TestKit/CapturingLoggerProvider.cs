@@ -18,7 +18,11 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
     {
     }
 
-    public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception);
+    public sealed record LogEntry(string Category, LogLevel Level, EventId EventId, string Message, Exception? Exception)
+    {
+        /// <summary>When the entry was logged.</summary>
+        public DateTimeOffset Time { get; init; } = DateTimeOffset.UtcNow;
+    }
 
     private sealed class Logger(string category, ConcurrentQueue<LogEntry> entries) : ILogger
     {

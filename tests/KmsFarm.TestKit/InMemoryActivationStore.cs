@@ -7,13 +7,14 @@ namespace KmsFarm.TestKit;
 /// entries with their seq) and a version that every commit must name (the same fence as the database stores), an
 /// append-only history and the first identity created. Thread-safe, so several silos of one test cluster can share it.
 /// <see cref="BeforeCommit"/> lets a test hold or fail a commit.</summary>
-public sealed class InMemoryActivationStore : IActivationStore
+public sealed class InMemoryActivationStore : IActivationStore, IHistoryRetention
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<ProductGroup, GroupRow> _groups = Enum.GetValues<ProductGroup>().ToDictionary(g => g, _ => new GroupRow());
     private readonly List<ActivationRecord> _history = [];
     private readonly List<int> _batchSizes = [];
     private FarmIdentity? _identity;
+    private DateTimeOffset? _lastPurge;
     private int _commitCalls;
     private int _committedAttempts;
     private int _loads;
@@ -169,6 +170,35 @@ public sealed class InMemoryActivationStore : IActivationStore
         {
             IReadOnlyList<ActivationRecord> newest = _history.AsEnumerable().Reverse().Take(limit).ToArray();
             return ValueTask.FromResult(newest);
+        }
+    }
+
+    public ValueTask<bool> TryClaimHistoryPurgeAsync(DateTimeOffset now, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_lastPurge is { } last && last > now - interval)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _lastPurge = now;
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public ValueTask<int> DeleteHistoryBeforeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            int[] doomed = _history.Select((r, i) => (r.Time, i)).Where(x => x.Time < cutoff).OrderBy(x => x.Time).Take(batchSize)
+                .Select(x => x.i).OrderDescending().ToArray();
+            foreach (int i in doomed)
+            {
+                _history.RemoveAt(i);
+            }
+
+            return ValueTask.FromResult(doomed.Length);
         }
     }
 

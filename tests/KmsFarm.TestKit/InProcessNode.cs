@@ -66,15 +66,16 @@ public sealed class InProcessNode : IAsyncDisposable
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        string[] args =
+        // A flag is given once (the node refuses it twice): the test's own flags replace these defaults.
+        string[][] defaults =
         [
-            "--kms-endpoint", "127.0.0.1:0",
-            "--http-endpoint", "127.0.0.1:0",
-            "--store", _store ?? "sqlite:" + DatabasePath,
-            "--node-name", Name,
-            "--log-level", "Warning",
-            .. _extraArgs,
+            ["--kms-endpoint", "127.0.0.1:0"],
+            ["--http-endpoint", "127.0.0.1:0"],
+            ["--store", _store ?? "sqlite:" + DatabasePath],
+            ["--node-name", Name],
+            ["--log-level", "Warning"],
         ];
+        string[] args = [.. defaults.Where(d => !_extraArgs.Contains(d[0])).SelectMany(d => d), .. _extraArgs];
         int siloFlag = _extraArgs.ToList().IndexOf("--silo-port");
         if (siloFlag < 0)
         {

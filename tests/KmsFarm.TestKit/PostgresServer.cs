@@ -154,6 +154,42 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes every process of the server (SIGSTOP to the postmaster and its children), as a hung or paused
+    /// database looks to its clients: connections stay open, nothing answers. <see cref="Thaw"/> resumes it.</summary>
+    public void Freeze() => Signal("STOP");
+
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        EnsureThrowaway();
+        int postmaster = int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+        var pids = new List<int> { postmaster };
+        foreach (string dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+            {
+                try
+                {
+                    // /proc/PID/stat: "pid (comm) state ppid …"; comm may hold spaces, so read after the last ')'.
+                    string stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                    string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                    if (int.Parse(fields[1], CultureInfo.InvariantCulture) == postmaster)
+                    {
+                        pids.Add(pid);
+                    }
+                }
+                catch (IOException)
+                {
+                    // The process ended meanwhile.
+                }
+            }
+        }
+
+        using var kill = Process.Start("kill", [$"-{signal}", .. pids.Select(p => p.ToString(CultureInfo.InvariantCulture))])!;
+        kill.WaitForExit();
+    }
+
     public async Task RestartAsync(CancellationToken cancellationToken)
     {
         await StopAsync(cancellationToken).ConfigureAwait(false);

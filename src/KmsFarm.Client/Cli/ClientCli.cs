@@ -3,7 +3,7 @@ using KmsFarm.Protocol.Catalog;
 
 namespace KmsFarm.Client.Cli;
 
-/// <summary>The kmsfarm-client command line: <c>activate</c>, <c>products</c> and <c>load</c>.</summary>
+/// <summary>The kmsfarm-client command line: <c>activate</c>, <c>products</c>, <c>load</c> and <c>status</c>.</summary>
 public static class ClientCli
 {
     public static RootCommand CreateRootCommand(ClientCatalog catalog) => new("KmsFarm client: activate against a KMS host, list products, generate load.")
@@ -11,6 +11,7 @@ public static class ClientCli
         new ActivateCommand(catalog).Command,
         new ProductsCommand(catalog).Command,
         new LoadCommand(catalog).Command,
+        new StatusCommand().Command,
     };
 
     public static async Task<int> InvokeAsync(string[] args, CancellationToken cancellationToken = default)

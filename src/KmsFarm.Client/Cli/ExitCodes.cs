@@ -20,4 +20,7 @@ public static class ExitCodes
 
     /// <summary>--dns-domain found no KMS host (no answer from the DNS server, no such name, no SRV record).</summary>
     public const int DiscoveryFailed = 6;
+
+    /// <summary><c>status</c>: the node requires its admin token and none (or a wrong one) was given.</summary>
+    public const int Unauthorized = 7;
 }

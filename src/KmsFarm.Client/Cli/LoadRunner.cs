@@ -4,7 +4,8 @@ using KmsFarm.DnsSrv;
 
 namespace KmsFarm.Client.Cli;
 
-/// <summary>Runs <c>load</c>: live progress on stderr once a second, then the report.</summary>
+/// <summary>Runs <c>load</c>: live progress on stderr (<see cref="LoadProgressDisplay"/>), then the report: tables, or with
+/// <c>--json</c> the report alone as JSON.</summary>
 internal static class LoadRunner
 {
     public static async Task<int> RunAsync(
@@ -62,7 +63,7 @@ internal static class LoadRunner
         }
 
         using var progressStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var progress = json ? Task.CompletedTask : ShowProgressAsync(generator, error, progressStop.Token);
+        var progress = json ? Task.CompletedTask : LoadProgressDisplay.ShowAsync(generator, error, progressStop.Token);
         LoadReport report;
         try
         {
@@ -85,7 +86,7 @@ internal static class LoadRunner
         }
         else
         {
-            LoadReportWriter.Write(report, output);
+            LoadReportWriter.Write(report, TerminalOutput.Create(output));
         }
 
         return report.FailedRequests > 0 || report.Errors.Where(e => e.Key != LoadErrorKind.Refused).Sum(e => e.Value) > 0 ? ExitCodes.LoadErrors
@@ -104,28 +105,6 @@ internal static class LoadRunner
             cancellationToken.ThrowIfCancellationRequested();
             await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"{a.ClientMachineId:D},{a.Group},{a.Count},{hosts[a.Host]}"))
                 .ConfigureAwait(false);
-        }
-    }
-
-    private static async Task ShowProgressAsync(LoadGenerator generator, TextWriter error, CancellationToken cancellationToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
-        var last = generator.GetProgress();
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
-            {
-                var now = generator.GetProgress();
-                double seconds = (now.Elapsed - last.Elapsed).TotalSeconds;
-                double rate = seconds > 0 ? (now.Activations - last.Activations) / seconds : 0;
-                await error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"[{now.Elapsed.TotalSeconds,5:0}s] requests {now.Requests,9}  activations {now.Activations,9}  {rate,8:0}/s  errors {now.Errors}")).ConfigureAwait(false);
-                last = now;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The run ended.
         }
     }
 }

@@ -19,7 +19,10 @@ internal sealed class ProductsCommand
 
     public Option<bool> Json { get; } = new("--json") { Description = "Print the list as JSON." };
 
-    public Option<string> Filter { get; } = new("--filter") { Description = "Only products whose name, group or ids contain this text." };
+    public Option<string> Filter { get; } = new("--filter")
+    {
+        Description = "Only products whose name, alias (e.g. Windows 11 Pro, win11-pro), group or ids contain this text.",
+    };
 
     public IEnumerable<ClientProduct> Select(string? filter) => _catalog.Products
         .Where(p => string.IsNullOrWhiteSpace(filter) || Matches(p, filter.Trim()))
@@ -27,6 +30,7 @@ internal sealed class ProductsCommand
 
     private static bool Matches(ClientProduct p, string text) =>
         p.Name.Contains(text, StringComparison.OrdinalIgnoreCase)
+        || p.Aliases.Any(a => a.Contains(text, StringComparison.OrdinalIgnoreCase))
         || p.Group.ToString().Contains(text, StringComparison.OrdinalIgnoreCase)
         || p.SkuId.ToString().Contains(text, StringComparison.OrdinalIgnoreCase)
         || p.KmsCountedId.ToString().Contains(text, StringComparison.OrdinalIgnoreCase);
@@ -40,6 +44,7 @@ internal sealed class ProductsCommand
             CliJson.Write(output, products.Select(p => new
             {
                 name = p.Name,
+                aliases = p.Aliases,
                 skuId = p.SkuId,
                 kmsCountedId = p.KmsCountedId,
                 applicationId = p.ApplicationId,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
+using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using KmsFarm.Protocol.Rpc;
 
@@ -31,6 +32,10 @@ public sealed partial class LoadGenerator
     private readonly string[] _hostNames;
     private readonly HostBackoff _backoff;
     private readonly ConcurrentQueue<AcknowledgedActivation>? _acknowledged;
+    private readonly LiveLatencyHistogram _liveLatency = new();
+    private readonly ProductGroup[] _groups;
+    private readonly long[] _groupActivations = new long[Enum.GetValues<ProductGroup>().Length];
+    private readonly long[] _groupLastCount = new long[Enum.GetValues<ProductGroup>().Length]; // count + 1, 0 = none yet
     private int _nextNew;
     private long _requests;
     private long _activations;
@@ -59,6 +64,7 @@ public sealed partial class LoadGenerator
         _backoff = new HostBackoff(time);
         _acknowledged = settings.KeepAcknowledged ? new ConcurrentQueue<AcknowledgedActivation>() : null;
         _pacer = settings.Rate is { } rate ? new RatePacer(rate) : null;
+        _groups = population.Mix.Entries.Select(e => e.Product.Group).Distinct().Order().ToArray();
         if (settings.SrvRecords is { } records)
         {
             ArgumentOutOfRangeException.ThrowIfNotEqual(records.Count, settings.Hosts.Count, nameof(settings));
@@ -74,12 +80,18 @@ public sealed partial class LoadGenerator
     /// the order they were answered.</summary>
     public IReadOnlyCollection<AcknowledgedActivation> Acknowledged => (IReadOnlyCollection<AcknowledgedActivation>?)_acknowledged ?? [];
 
-    /// <summary>A consistent-enough snapshot for the live progress line.</summary>
+    /// <summary>A consistent-enough snapshot for the live progress display.</summary>
     public LoadProgress GetProgress() => new(
         _clock.Elapsed,
         Interlocked.Read(ref _requests),
         Interlocked.Read(ref _activations),
-        SumErrors());
+        SumErrors())
+    {
+        Refused = Interlocked.Read(ref _refused),
+        Groups = _groups.Select(g => new GroupProgress(
+            g, Interlocked.Read(ref _groupActivations[(int)g]), Interlocked.Read(ref _groupLastCount[(int)g]) is var c and > 0 ? c - 1 : null)).ToArray(),
+        LatencyBuckets = _liveLatency.Snapshot(),
+    };
 
     private long SumErrors()
     {
@@ -240,6 +252,7 @@ public sealed partial class LoadGenerator
             }
 
             latency.Record(result.Elapsed);
+            _liveLatency.Record(result.Elapsed);
             RecordActivation(index, h, renewal, result.Response!);
             return true;
         }
@@ -326,6 +339,9 @@ public sealed partial class LoadGenerator
         Interlocked.Increment(ref _activations);
         Interlocked.Increment(ref _hostActivations[host]);
         Interlocked.Increment(ref renewal ? ref _renewals : ref _firstActivations);
+        int group = (int)_population[index].Product.Group;
+        Interlocked.Increment(ref _groupActivations[group]);
+        Interlocked.Exchange(ref _groupLastCount[group], response.CurrentCount + 1L);
         _acknowledged?.Enqueue(new AcknowledgedActivation(_population[index].ClientMachineId, _population[index].Product.Group, response.CurrentCount, host));
         if (response.CurrentCount < _population[index].Product.RequiredClientCount)
         {

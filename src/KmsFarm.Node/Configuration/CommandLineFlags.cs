@@ -8,6 +8,9 @@ namespace KmsFarm.Node.Configuration;
 /// unknown flag must stop start-up instead of being ignored.</summary>
 public static class CommandLineFlags
 {
+    /// <summary>The log category of event 12290 (see <c>ActivationService.RequestLogCategory</c>).</summary>
+    public const string RequestLogCategory = "KmsFarm.RequestLog";
+
     /// <summary>Flag → (configuration key, repeatable, help).</summary>
     public static readonly IReadOnlyDictionary<string, Flag> Flags = new Dictionary<string, Flag>(StringComparer.Ordinal)
     {
@@ -25,6 +28,8 @@ public static class CommandLineFlags
         ["--deny"] = new("KmsFarm:Access:Deny", true, "CIDR refused (repeatable; wins over --allow)"),
         ["--store"] = new("KmsFarm:Store:Location", false, "sqlite:PATH or postgres:CONNECTION-STRING (default sqlite:kmsfarm.db)"),
         ["--durability"] = new("KmsFarm:Store:Durability", false, "process|fsync: answer once the database has the write, or once it is flushed to disk (default process)"),
+        ["--history-retention"] = new("KmsFarm:Store:HistoryRetention", false, "days the activation history is kept; older records are deleted in the background, farm-wide once per purge interval (default 90; 0 keeps it for ever)"),
+        ["--history-purge-interval"] = new("KmsFarm:Store:HistoryPurgeInterval", false, "seconds (or d.hh:mm:ss) between two prunings of the history (default 1 day)"),
         ["--cluster-id"] = new("KmsFarm:Cluster:ClusterId", false, "the farm's cluster id: nodes sharing a database and cluster id form one farm (default kmsfarm)"),
         ["--silo-port"] = new("KmsFarm:Cluster:SiloPort", false, "silo-to-silo TCP port (default 11111; two nodes on one machine need different ones)"),
         ["--gateway-port"] = new("KmsFarm:Cluster:GatewayPort", false, "Orleans client gateway TCP port (default: no gateway)"),
@@ -33,15 +38,26 @@ public static class CommandLineFlags
         ["--catalog"] = new("KmsFarm:Node:CatalogPath", false, "catalog file replacing the built-in one"),
         ["--activation-interval"] = new("KmsFarm:Activation:ActivationIntervalMinutes", false, "VL activation interval, minutes (default 120, 15..43200)"),
         ["--renewal-interval"] = new("KmsFarm:Activation:RenewalIntervalMinutes", false, "VL renewal interval, minutes (default 10080, 15..43200)"),
-        ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "host build a new farm identity claims (default newest, e.g. 26100)"),
+        ["--minimum-count"] = new(MinimumCountKey, true, "GROUP=N: a lab floor for the count reported to clients of a product group (Windows, Office2010, Office2013Plus), so a lab activates its first clients without 25 machines; never above what the group's cache holds (Windows 50, Office 10) (repeatable; default none)"),
+        ["--host-build"] = new("KmsFarm:Node:HostBuild", false, "Windows build of the KMS host a new farm claims (6002, 7601, 9200, 9600, 14393, 17763, 20348 or 26100; default 26100); it decides NDR64, and a CSVLK newer than it claims the oldest build it can be installed on"),
         ["--dns-publish"] = new("KmsFarm:Dns:Publish", true, "DOMAIN[:PRIORITY:WEIGHT] to publish the _vlmcs._tcp SRV record in (repeatable; default none)"),
         ["--dns-server"] = new("KmsFarm:Dns:Server", false, "HOST[:PORT] of the DNS server that takes the updates (port 53 unless given)"),
         ["--dns-tsig-key-file"] = new("KmsFarm:Dns:TsigKeyFile", false, "BIND key file (tsig-keygen -a hmac-sha256 NAME) that signs the updates (default unsigned)"),
         ["--dns-host-name"] = new("KmsFarm:Dns:HostName", false, "SRV target: a name with a dot as is, one label before each domain (default machine name)"),
         ["--dns-ttl"] = new("KmsFarm:Dns:Ttl", false, "seconds (or hh:mm:ss) the published records may be cached (default 1200)"),
         ["--dns-refresh-interval"] = new("KmsFarm:Dns:RefreshInterval", false, "seconds (or hh:mm:ss) between re-publications (default 3600)"),
-        ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error (default Information)"),
+        ["--log-level"] = new("Logging:LogLevel:Default", false, "Trace|Debug|Information|Warning|Error|Critical|None: our own lines (default Information; other libraries stay at Warning)"),
+        ["--config"] = new(ConfigFileKey, false, "a JSON settings file (the layout of appsettings.json) read over appsettings.json; flags and the environment win over it"),
+        ["--log-format"] = new("Logging:Console:FormatterName", false, "console log format: simple|json|systemd (default simple)"),
+        ["--request-log"] = new("Logging:LogLevel:" + RequestLogCategory, false, "Information: log event 12290 for every answered request, as a Windows KMS host does; None: not (default None)"),
+        ["--admin-token-file"] = new("KmsFarm:Api:AdminTokenFile", false, "file holding a token that /api/* and the /status page then require (default: open)"),
     };
+
+    /// <summary>The section of <c>--minimum-count GROUP=N</c>, one key per group.</summary>
+    public const string MinimumCountKey = "KmsFarm:Activation:MinimumReportedCount";
+
+    /// <summary>The key of <c>--config</c>: a settings file is named like any other setting (<c>KmsFarm__ConfigFile</c>).</summary>
+    public const string ConfigFileKey = "KmsFarm:ConfigFile";
 
     /// <summary>Returns the configuration pairs for <paramref name="args"/>, or throws <see cref="NodeConfigurationException"/>
     /// naming the offending flag.</summary>
@@ -76,10 +92,28 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if ((name is "--idle-timeout" or "--handshake-timeout" or "--connection-lifetime" or "--dns-ttl" or "--dns-refresh-interval")
+            if ((name is "--idle-timeout" or "--handshake-timeout" or "--connection-lifetime" or "--dns-ttl" or "--dns-refresh-interval"
+                    or "--history-purge-interval")
                 && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);
+            }
+            else if (name == "--history-retention" && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int days))
+            {
+                value = TimeSpan.FromDays(days).ToString("c", CultureInfo.InvariantCulture);
+            }
+
+            if (!flag.Repeatable && counts.ContainsKey(name))
+            {
+                throw new NodeConfigurationException(
+                    $"Command-line flag {name} ({flag.Key}) is given twice; it takes one value. Repeatable flags: " +
+                    string.Join(", ", Flags.Where(f => f.Value.Repeatable).Select(f => f.Key)) + ".");
+            }
+
+            if (name == "--minimum-count")
+            {
+                pairs.Add(MinimumCount(value));
+                continue;
             }
 
             if (flag.Repeatable)
@@ -90,6 +124,7 @@ public static class CommandLineFlags
             }
             else
             {
+                counts[name] = 1;
                 pairs.Add(new(flag.Key, value));
             }
         }
@@ -97,22 +132,37 @@ public static class CommandLineFlags
         return pairs;
     }
 
+    private static KeyValuePair<string, string?> MinimumCount(string value)
+    {
+        string[] parts = value.Split('=', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !Enum.TryParse<KmsFarm.Protocol.Catalog.ProductGroup>(parts[0], ignoreCase: true, out var group)
+            || !Enum.IsDefined(group) || int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+        {
+            throw new NodeConfigurationException(
+                $"Command-line flag --minimum-count ({MinimumCountKey}:GROUP) '{value}' is not GROUP=N with GROUP one of " +
+                string.Join(", ", Enum.GetNames<KmsFarm.Protocol.Catalog.ProductGroup>()) + ".");
+        }
+
+        return new($"{MinimumCountKey}:{group}", parts[1]);
+    }
+
     public static bool IsHelp(IReadOnlyList<string> args) => args.Any(a => a is "--help" or "-h" or "-?");
+
+    public static bool IsVersion(IReadOnlyList<string> args) => args.Any(a => a is "--version");
 
     public static string HelpText()
     {
         var lines = new List<string>
         {
-            "Usage: KmsFarm.Node [flags]",
+            "Usage: KmsFarm.Node [flags]      (--help: this text, --version: the build)",
             "       KmsFarm.Node probe [ready|live] [flags]   exit 0 when the node's /healthz/ready (or /live) answers 200",
             "",
-            "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).",
-            "",
+            "Every flag is also a configuration key (appsettings.json, environment KmsFarm__...).", "",
         };
         foreach (var (name, flag) in Flags)
         {
             lines.Add($"  {name,-22} {flag.Help}");
-            lines.Add($"  {string.Empty,-22} key {flag.Key}{(flag.Repeatable ? ":N" : string.Empty)}");
+            lines.Add($"  {string.Empty,-22} key {flag.Key}{(name == "--minimum-count" ? ":GROUP" : flag.Repeatable ? ":N" : string.Empty)}");
         }
 
         return string.Join(Environment.NewLine, lines);

@@ -5,7 +5,8 @@ using System.Net;
 namespace KmsFarm.Node.Configuration;
 
 /// <summary>Parses <c>HOST:PORT</c> where HOST is an IPv4 literal, a bracketed IPv6 literal, <c>*</c> (IPv4 any) or
-/// <c>localhost</c>. No name resolution: a listener address must be unambiguous.</summary>
+/// <c>localhost</c>. No name resolution: a listener address must be unambiguous. IPv4-mapped IPv6 addresses are refused
+/// (the node's IPv6 sockets are IPv6-only).</summary>
 public static class EndPointParser
 {
     public static bool TryParse(string? text, [NotNullWhen(true)] out IPEndPoint? endPoint, [NotNullWhen(false)] out string? error)
@@ -38,6 +39,13 @@ public static class EndPointParser
             if (!IPAddress.TryParse(host.AsSpan(1, host.Length - 2), out address) || address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
             {
                 error = $"'{text}' has host '{host}', which is not an IPv6 address";
+                return false;
+            }
+
+            // IPv6 listeners are IPv6-only (V6ONLY), so an IPv4-mapped address can never be bound: say how to write it.
+            if (address.IsIPv4MappedToIPv6)
+            {
+                error = $"'{text}' is an IPv4 address written as IPv6; write it as {address.MapToIPv4()}:{portText}";
                 return false;
             }
         }

@@ -1,6 +1,7 @@
 namespace KmsFarm.Node.Configuration;
 
-/// <summary>A setting is missing or invalid; the message names it. The node exits non-zero with this message.</summary>
+/// <summary>A setting is missing or invalid; the message names it (one line per bad setting, each naming its key and
+/// flag and what is accepted). The node exits non-zero with this message.</summary>
 public sealed class NodeConfigurationException : Exception
 {
     public NodeConfigurationException(string message)
@@ -9,7 +10,7 @@ public sealed class NodeConfigurationException : Exception
     }
 
     public NodeConfigurationException(IEnumerable<string> failures)
-        : base("Invalid configuration:" + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", failures))
+        : base(string.Join(Environment.NewLine, failures))
     {
     }
 

@@ -12,7 +12,8 @@ public sealed class NodeOptions
     /// <summary>Optional path of a catalog file replacing the built-in product catalog.</summary>
     public string? CatalogPath { get; set; }
 
-    /// <summary>Windows host build the farm claims when it creates its identity (first start of the farm only; later
-    /// starts use the stored identity). Null (default): the newest build the catalog can date, e.g. 26100.</summary>
+    /// <summary>Windows build of the KMS host the farm claims when it creates its identity (first start of the farm only;
+    /// later starts use the stored identity): one of the catalog's KMS host builds (6002 … 26100). A CSVLK that cannot be
+    /// installed on it (newer than it) claims the oldest build it can be installed on. Null (default): 26100.</summary>
     public int? HostBuild { get; set; }
 }

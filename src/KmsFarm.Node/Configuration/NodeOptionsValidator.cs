@@ -101,6 +101,25 @@ public sealed class NodeOptionsValidator :
         {
             yield return $"{StoreOptions.SectionName}:Location (--store) postgres: {connectionError}";
         }
+        else if (location.Kind == StoreKind.Sqlite && Path.GetDirectoryName(location.Target) is { Length: > 0 } directory && !Directory.Exists(directory))
+        {
+            // Never created here: a mistyped path would start a new, empty farm with a new identity.
+            yield return $"{StoreOptions.SectionName}:Location (--store) sqlite: the directory {directory} does not exist; create it, or correct the path.";
+        }
+        else if (location.Kind == StoreKind.Sqlite && Directory.Exists(location.Target))
+        {
+            yield return $"{StoreOptions.SectionName}:Location (--store) sqlite: {location.Target} is a directory; name the database file in it.";
+        }
+
+        if (options.HistoryRetention != TimeSpan.Zero && (options.HistoryRetention < TimeSpan.FromDays(1) || options.HistoryRetention > TimeSpan.FromDays(36500)))
+        {
+            yield return $"{StoreOptions.SectionName}:HistoryRetention (--history-retention) is {options.HistoryRetention.ToString("c", CultureInfo.InvariantCulture)}; expected 0 (keep for ever) or 1 to 36500 days.";
+        }
+
+        if (options.HistoryPurgeInterval < TimeSpan.FromSeconds(1) || options.HistoryPurgeInterval > TimeSpan.FromDays(30))
+        {
+            yield return $"{StoreOptions.SectionName}:HistoryPurgeInterval (--history-purge-interval) is {options.HistoryPurgeInterval.ToString("c", CultureInfo.InvariantCulture)}; expected 1 second to 30 days.";
+        }
 
         if (!Enum.IsDefined(options.Durability))
         {

@@ -16,4 +16,12 @@ public sealed class StoreOptions
     /// <summary>When an activation is answered: <see cref="StoreDurability.Process"/> (default) once the database has the
     /// write, without waiting for its disk flush; <see cref="StoreDurability.Fsync"/> after the flush.</summary>
     public StoreDurability Durability { get; set; } = StoreDurability.Process;
+
+    /// <summary>How long the activation history is kept: older rows are deleted in the background, in small batches, once
+    /// per <see cref="HistoryPurgeInterval"/> for the whole farm. Default 90 days; 0 keeps it for ever; else 1 to 36500
+    /// days.</summary>
+    public TimeSpan HistoryRetention { get; set; } = HistoryRetentionPolicy.DefaultRetention;
+
+    /// <summary>How often the farm prunes its history. Default 1 day; 1 second to 30 days.</summary>
+    public TimeSpan HistoryPurgeInterval { get; set; } = HistoryRetentionPolicy.DefaultInterval;
 }

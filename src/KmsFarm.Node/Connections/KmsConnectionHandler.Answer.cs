@@ -33,9 +33,21 @@ public sealed partial class KmsConnectionHandler
         {
             decision = await _runtime.Service.ActivateAsync(request.Version, request.Request, clientAddress, cancellationToken).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client hung up (its connection closed) while the request waited for its product group; the attempt still
+            // commits and is counted, but nobody is left to answer.
+            _logger.ClientClosedBeforeAnswer();
+            _metrics.RequestCompleted(version, "error", group, licenseStatus, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            return false;
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            _logger.ActivationStoreFailed(ex);
+            if (_decideFailureLog.TryAcquire(out long suppressed))
+            {
+                _logger.ActivationStoreFailed(ex, Describe(ex), suppressed);
+            }
+
             _metrics.RequestCompleted(version, "error", group, licenseStatus, Stopwatch.GetElapsedTime(started).TotalSeconds);
             return false;
         }
@@ -58,6 +70,13 @@ public sealed partial class KmsConnectionHandler
         }
 
         return true;
+    }
+
+    /// <summary>The exception's type and first line, short enough for a log line.</summary>
+    private static string Describe(Exception ex)
+    {
+        string message = ex.Message.ReplaceLineEndings(" ");
+        return ex.GetType().Name + ": " + (message.Length > 200 ? message[..200] + "…" : message);
     }
 
     private static void WriteResponse(

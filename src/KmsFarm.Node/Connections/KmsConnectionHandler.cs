@@ -29,6 +29,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
+    private readonly LogRateLimiter _decideFailureLog;
     private uint _associationGroup;
 
     public KmsConnectionHandler(
@@ -49,6 +50,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
         _lifetime = lifetime;
         _timeProvider = timeProvider;
         _logger = logger;
+        _decideFailureLog = new LogRateLimiter(timeProvider: timeProvider);
 
         // A random start per process, one step per connection, as a Windows host does (never a constant).
         _associationGroup = BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(sizeof(uint)));
@@ -162,7 +164,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
                             }
                             else if (!await AnswerAsync(session, call, output, clientAddress, connection.ConnectionClosed).ConfigureAwait(false))
                             {
-                                state.CloseReason = "store failure";
+                                state.CloseReason = connection.ConnectionClosed.IsCancellationRequested ? "client closed before the answer" : "request not decided";
                             }
                         }
 

@@ -12,6 +12,7 @@ public static class KmsEventId
     public const int ConnectionRefusedOverCapacity = 1004;
     public const int ConnectionIdleTimeout = 1005;
     public const int ConnectionAborted = 1006;
+    public const int ClientClosedBeforeAnswer = 1007;
 
     // Admission control (1010-1019).
     public const int ConnectionRefusedPerSourceLimit = 1010;
@@ -42,6 +43,13 @@ public static class KmsEventId
     public const int DnsWithdrawFailed = 5011;
 
     public const int SiloSettings = 5012;
+
+    // Start-up waiting for the database (5020-5029).
+    public const int StoreUnreachable = 5020;
+    public const int StoreReachedAfterWaiting = 5021;
+    public const int ActivationPolicy = 5022;
+    public const int NewerCsvlksOnOlderBuilds = 5023;
+    public const int HistoryRetentionGrainUnreachable = 5024;
 
     // The ids a Windows KMS host logs for the same outcomes, kept so queries written for Windows hosts find ours:
     // 12293 publishing the SRV record failed, 12294 it was published.

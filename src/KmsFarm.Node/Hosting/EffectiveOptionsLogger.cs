@@ -12,6 +12,7 @@ internal sealed class EffectiveOptionsLogger(
     IOptions<StoreOptions> store,
     IOptions<NodeOptions> node,
     IOptions<FarmClusterOptions> cluster,
+    IOptions<KmsFarm.Activation.ActivationPolicyOptions> policy,
     NodeEndpoints endpoints,
     ILogger<EffectiveOptionsLogger> logger) : IHostedLifecycleService
 {
@@ -25,6 +26,7 @@ internal sealed class EffectiveOptionsLogger(
             string.Join(", ", l.EffectiveKmsEndpoints),
             l.HttpEndpoint,
             storeText,
+            store.Value.HistoryRetention == TimeSpan.Zero ? "for ever" : $"{store.Value.HistoryRetention.TotalDays:0.##} days, pruned every {store.Value.HistoryPurgeInterval}",
             l.MaxConnections,
             l.IdleTimeout,
             string.Join(", ", a.EffectiveAllow),
@@ -44,6 +46,12 @@ internal sealed class EffectiveOptionsLogger(
         var advertised = SiloHostingExtensions.ChooseAdvertisedAddress(c.AdvertisedAddress, location?.Kind ?? StoreKind.Sqlite);
         logger.SiloSettings(node.Value.Name, c.ClusterId, clustering, $"{advertised}:{c.SiloPort}",
             c.GatewayPort is int gateway ? gateway.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none", store.Value.Durability.ToString());
+        var p = policy.Value;
+        logger.ActivationPolicy(
+            p.ActivationIntervalMinutes,
+            p.RenewalIntervalMinutes,
+            p.MinimumReportedCount.Count == 0 ? "none" : string.Join(", ", p.MinimumReportedCount.Select(f => $"{f.Key} {f.Value}")),
+            p.ServedCsvlks.Count == 0 ? "all of the catalog" : string.Join(", ", p.ServedCsvlks));
         return Task.CompletedTask;
     }
 

@@ -5,12 +5,11 @@ using KmsFarm.Node.Runtime;
 namespace KmsFarm.Node.Hosting;
 
 /// <summary>/healthz/live (the process runs) and /healthz/ready (serving: identity loaded, the silo active in its
-/// cluster, a free KMS connection slot, and the store answers).</summary>
+/// cluster, a free KMS connection slot, and the store answers), each answered within 2 s with the reason when not ready
+/// (<see cref="StoreReadinessProbe"/>). While start-up waits for the database, <see cref="StartupHealthServer"/> answers
+/// these on the same endpoint.</summary>
 public static class HealthEndpoints
 {
-    /// <summary>How long readiness waits for the store before calling it not ready.</summary>
-    public static readonly TimeSpan StoreProbeTimeout = TimeSpan.FromSeconds(3);
-
     public static IEndpointRouteBuilder MapKmsFarmHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz/live", () => Results.Text("live\n"));
@@ -46,20 +45,8 @@ public static class HealthEndpoints
                 $"KMS connection cap reached ({admission.ActiveConnections} of {admission.MaxConnections} open)"));
         }
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(StoreProbeTimeout);
-        try
-        {
-            return await store.IsReadyAsync(timeout.Token).ConfigureAwait(false) ? Results.Text("ready\n") : NotReady("store not ready");
-        }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            return NotReady("store did not answer in time");
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return NotReady("store error: " + ex.GetType().Name);
-        }
+        var probe = context.RequestServices.GetRequiredService<StoreReadinessProbe>();
+        return await probe.CheckAsync(store, context.RequestAborted).ConfigureAwait(false) is { } reason ? NotReady(reason) : Results.Text("ready\n");
     }
 
     private static IResult NotReady(string reason) => Results.Text("not ready: " + reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);

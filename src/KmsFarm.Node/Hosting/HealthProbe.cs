@@ -12,7 +12,7 @@ public static class HealthProbe
 {
     public const string Verb = "probe";
 
-    /// <summary>Readiness itself waits up to <see cref="HealthEndpoints.StoreProbeTimeout"/> for the store.</summary>
+    /// <summary>Readiness itself answers within <see cref="StoreReadinessProbe.Budget"/> plus a little, whatever the store does.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     public static bool IsProbe(IReadOnlyList<string> args) => args.Count > 0 && args[0] == Verb;

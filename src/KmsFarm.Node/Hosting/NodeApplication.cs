@@ -1,4 +1,5 @@
 using KmsFarm.Node.Configuration;
+using KmsFarm.Node.Status;
 using Microsoft.Extensions.Options;
 
 namespace KmsFarm.Node.Hosting;
@@ -18,12 +19,15 @@ public static class NodeApplication
         configure?.Invoke(builder);
         var app = builder.Build();
         app.MapKmsFarmHealth();
-        app.MapKmsFarmApi();
+        app.MapKmsFarmStatus();
         app.MapKmsFarmMetrics();
         return app;
     }
 
-    /// <summary>Runs a node until it is stopped; returns the process exit code (2 for a configuration error).</summary>
+    /// <summary>Runs a node until it is stopped; returns the process exit code: 0 after a normal stop, 2 for a bad setting,
+    /// 1 when the machine or the database refuses a valid one (a port in use, a database that does not exist). Those are
+    /// reported as one line each on <paramref name="error"/>, never as a stack trace; anything else is a bug and is
+    /// printed whole.</summary>
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter error)
     {
         try
@@ -32,15 +36,29 @@ public static class NodeApplication
             await app.RunAsync().ConfigureAwait(false);
             return 0;
         }
-        catch (NodeConfigurationException ex)
+        catch (Exception ex) when (Known(ex) is { } known)
         {
-            await error.WriteLineAsync(ex.Message).ConfigureAwait(false);
-            return 2;
+            await error.WriteLineAsync(known.Message).ConfigureAwait(false);
+            return known.ExitCode;
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await error.WriteLineAsync("Invalid configuration: " + string.Join("; ", ex.Failures)).ConfigureAwait(false);
-            return 2;
+            await error.WriteLineAsync("KmsFarm node failed (a bug; please report it with this text): " + ex).ConfigureAwait(false);
+            return 70;
         }
     }
+
+    private static (string Message, int ExitCode)? Known(Exception ex) => ex switch
+    {
+        NodeConfigurationException e => (e.Message, 2),
+        OptionsValidationException e => (string.Join(Environment.NewLine, e.Failures), 2),
+        NodeStartupException e => (e.Message, 1),
+        IOException or UnauthorizedAccessException or NotSupportedException => ("KmsFarm node failed to start: " + ex.Message, 1),
+
+        // Stopped (Ctrl+C, SIGTERM) while start-up still waited, e.g. for the database: a requested stop, not a failure.
+        OperationCanceledException => ("KmsFarm node stopped before it finished starting.", 0),
+        AggregateException { InnerExceptions: [var single] } => Known(single),
+        AggregateException e when e.InnerExceptions.Select(Known).FirstOrDefault(k => k is not null) is { } first => first,
+        _ => null,
+    };
 }

@@ -1,11 +1,11 @@
 using System.Net;
-using System.Net.Sockets;
 using KmsFarm.Activation;
 using KmsFarm.Node.Access;
 using KmsFarm.Node.Configuration;
 using KmsFarm.Node.Connections;
 using KmsFarm.Node.Diagnostics;
 using KmsFarm.Node.Runtime;
+using KmsFarm.Node.Status;
 using KmsFarm.Node.Storage;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
@@ -20,7 +20,7 @@ public static class NodeHostBuilderExtensions
     /// Kestrel.</summary>
     public static WebApplicationBuilder AddKmsFarmNode(this WebApplicationBuilder builder, IReadOnlyList<string> args)
     {
-        builder.Configuration.AddInMemoryCollection(CommandLineFlags.Translate(args));
+        NodeConfigurationSources.Add(builder.Configuration, CommandLineFlags.Translate(args));
         var settings = NodeSettings.BindAndValidate(builder.Configuration);
         DnsPublishingOptionsValidator.BindAndValidate(builder.Configuration);
 
@@ -42,6 +42,7 @@ public static class NodeHostBuilderExtensions
 
         services.AddSingleton(TimeProvider.System);
         builder.AddKmsFarmTelemetry(settings);
+        builder.AddKmsFarmStatus();
         services.AddSingleton(sp => AccessListFactory.Create(sp.GetRequiredService<IOptions<AccessControlOptions>>().Value));
         services.AddSingleton<NodeRuntime>();
         services.AddSingleton<ActivationServiceBuilder>();
@@ -51,16 +52,28 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton<ConnectionAdmission>();
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
+        services.AddSingleton<StoreReadinessProbe>();
         // Before the silo: its grains use the store this opens. Hosted services added here start before Kestrel (which
         // WebApplication adds last) and stop after it, so the silo outlives the connections it serves.
+        services.AddHostedService<ListenerPreflight>();
         services.AddHostedService<NodeStartupService>();
         services.AddHostedService<EffectiveOptionsLogger>();
+        services.AddSingleton(sp =>
+        {
+            var store = sp.GetRequiredService<IOptions<StoreOptions>>().Value;
+            return new HistoryRetentionPolicy { Retention = store.HistoryRetention, Interval = store.HistoryPurgeInterval };
+        });
+        services.AddHostedService<HistoryRetentionStarter>();
         services.AddOptions<DnsPublishingOptions>().BindConfiguration(DnsPublishingOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DnsPublishingOptions>, DnsPublishingOptionsValidator>();
         services.AddHostedService<DnsPublishingService>();
         builder.AddKmsFarmSilo(settings);
 
-        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = CreateBoundListenSocket);
+        services.AddSingleton(settings);
+        var listeners = settings.Listeners;
+        builder.WebHost.UseSockets(sockets => sockets.CreateBoundListenSocket = endPoint => endPoint is IPEndPoint ip
+            ? ListenSockets.Bind(ip, listeners.FirstOrDefault(l => l.EndPoint.Equals(ip))?.Setting ?? "listener")
+            : Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint));
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             var endpoints = kestrel.ApplicationServices.GetRequiredService<NodeEndpoints>();
@@ -77,39 +90,5 @@ public static class NodeHostBuilderExtensions
         });
 
         return builder;
-    }
-
-    /// <summary>Like Kestrel's default, but an IPv6 socket is V6ONLY: 0.0.0.0:1688 and [::]:1688 are two sockets, one per
-    /// family, rather than a dual-mode socket that would collide with the IPv4 one.</summary>
-    private static Socket CreateBoundListenSocket(EndPoint endPoint)
-    {
-        if (endPoint is not IPEndPoint ip)
-        {
-            return Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions.CreateDefaultBoundListenSocket(endPoint);
-        }
-
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (ip.AddressFamily == AddressFamily.InterNetworkV6)
-            {
-                socket.DualMode = false;
-            }
-
-            // Same as Kestrel: allow a quick restart on the same port (SO_REUSEADDR is what Unix needs for TIME_WAIT).
-            if (!OperatingSystem.IsWindows())
-            {
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            }
-
-            socket.NoDelay = true;
-            socket.Bind(ip);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
     }
 }

@@ -51,8 +51,7 @@ public static class SiloHostingExtensions
                 o.SiloPort = cluster.SiloPort;
                 o.GatewayPort = cluster.GatewayPort ?? 0;
 
-                // A single embedded-store silo listens on loopback only; farm silos on every address (containers, NAT).
-                var listen = settings.Store.Kind == StoreKind.Postgres ? IPAddress.Any : settings.AdvertisedAddress;
+                var listen = SiloListeningAddress(settings.Store.Kind, settings.AdvertisedAddress);
                 o.SiloListeningEndpoint = new IPEndPoint(listen, cluster.SiloPort);
                 o.GatewayListeningEndpoint = cluster.GatewayPort is int gateway ? new IPEndPoint(listen, gateway) : null;
             });
@@ -66,6 +65,10 @@ public static class SiloHostingExtensions
         builder.Services.AddHostedService<ProductGroupHandOverService>();
         return builder;
     }
+
+    /// <summary>A single embedded-store silo listens on its advertised (loopback) address only; farm silos on every
+    /// address (containers, NAT).</summary>
+    internal static IPAddress SiloListeningAddress(StoreKind store, IPAddress advertised) => store == StoreKind.Postgres ? IPAddress.Any : advertised;
 
     /// <summary>The address other silos reach this one at: <paramref name="configured"/> when set; 127.0.0.1 for a
     /// single embedded-store silo; else the first up, non-loopback IPv4 address, or 127.0.0.1 when there is none.</summary>

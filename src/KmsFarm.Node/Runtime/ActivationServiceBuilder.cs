@@ -1,5 +1,6 @@
 using KmsFarm.Activation;
 using KmsFarm.Node.Configuration;
+using KmsFarm.Node.Diagnostics;
 using KmsFarm.Protocol.Catalog;
 using Microsoft.Extensions.Options;
 
@@ -21,8 +22,23 @@ public sealed class ActivationServiceBuilder(
             ? info.UsesNdr64
             : throw new InvalidOperationException($"The stored farm identity claims host build {hostBuild}, which the catalog does not know.");
 
-    public FarmIdentity CreateIdentity() => new FarmIdentityFactory(catalog, timeProvider).Create(nodeOptions.Value.HostBuild);
+    /// <summary>A new farm identity on the configured host build; CSVLKs newer than that build get ePIDs on the oldest build
+    /// they can be installed on, which one line of the log lists.</summary>
+    public FarmIdentity CreateIdentity()
+    {
+        var factory = new FarmIdentityFactory(catalog, timeProvider);
+        var identity = factory.Create(nodeOptions.Value.HostBuild);
+        var newer = factory.NewerCsvlks(identity.HostBuild);
+        if (newer.Count > 0)
+        {
+            loggerFactory.CreateLogger<ActivationServiceBuilder>().NewerCsvlksOnOlderBuilds(
+                identity.HostBuild, newer.Count, string.Join(", ", newer.Select(n => $"{n.Csvlk.Id} {n.EpidBuild}")));
+        }
+
+        return identity;
+    }
 
     public ActivationService Build(IActivationStore store, FarmIdentity identity) =>
-        new(catalog, store, ledgers, identity, policyOptions.Value, timeProvider, nodeOptions.Value.Name, loggerFactory.CreateLogger<ActivationService>());
+        new(catalog, store, ledgers, identity, policyOptions.Value, timeProvider, nodeOptions.Value.Name, loggerFactory.CreateLogger<ActivationService>(),
+            loggerFactory.CreateLogger(ActivationService.RequestLogCategory));
 }

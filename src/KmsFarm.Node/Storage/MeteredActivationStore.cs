@@ -7,8 +7,8 @@ namespace KmsFarm.Node.Storage;
 
 /// <summary>Measures the store calls on the serving path (<see cref="StoreMetrics"/>) and forwards everything to the real
 /// store. The node's store factory wraps every store it opens in one, so the grains and the activation service both use
-/// it.</summary>
-public sealed class MeteredActivationStore(IActivationStore inner, StoreMetrics metrics) : IActivationStore
+/// it. History retention is forwarded too (both stores implement it); a store without it never claims a purge.</summary>
+public sealed class MeteredActivationStore(IActivationStore inner, StoreMetrics metrics) : IActivationStore, IHistoryRetention
 {
     /// <summary>The store this one measures.</summary>
     public IActivationStore Inner => inner;
@@ -88,7 +88,22 @@ public sealed class MeteredActivationStore(IActivationStore inner, StoreMetrics 
     public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken) =>
         inner.GetHistoryAsync(limit, cancellationToken);
 
+    public ValueTask<IReadOnlyList<RequestTotal>?> GetRequestTotalsAsync(CancellationToken cancellationToken) =>
+        inner.GetRequestTotalsAsync(cancellationToken);
+
+    public ValueTask<ClientPage?> QueryClientsAsync(ClientQuery query, CancellationToken cancellationToken) =>
+        inner.QueryClientsAsync(query, cancellationToken);
+
+    public ValueTask<HistoryPage?> QueryHistoryAsync(HistoryQuery query, CancellationToken cancellationToken) =>
+        inner.QueryHistoryAsync(query, cancellationToken);
+
     public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken) => inner.IsReadyAsync(cancellationToken);
 
     public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+    public ValueTask<bool> TryClaimHistoryPurgeAsync(DateTimeOffset now, TimeSpan interval, CancellationToken cancellationToken) =>
+        inner is IHistoryRetention retention ? retention.TryClaimHistoryPurgeAsync(now, interval, cancellationToken) : ValueTask.FromResult(false);
+
+    public ValueTask<int> DeleteHistoryBeforeAsync(DateTimeOffset cutoff, int batchSize, CancellationToken cancellationToken) =>
+        inner is IHistoryRetention retention ? retention.DeleteHistoryBeforeAsync(cutoff, batchSize, cancellationToken) : ValueTask.FromResult(0);
 }

@@ -40,7 +40,8 @@ public sealed partial record StoreLocation(StoreKind Kind, string Target)
             return false;
         }
 
-        location = new StoreLocation(kind.Value, target);
+        // A relative SQLite path is relative to the working directory, resolved once here so every log line shows the file.
+        location = new StoreLocation(kind.Value, kind == StoreKind.Sqlite ? Path.GetFullPath(target) : target);
         error = null;
         return true;
     }

@@ -90,6 +90,28 @@ public sealed partial class ProductCatalog
         RequireUnique(hostBuilds, b => b.Build.ToString(CultureInfo.InvariantCulture), "hostBuilds", EqualityComparer<string>.Default);
 
         var csvlkById = csvlks.ToDictionary(c => c.Id, StringComparer.OrdinalIgnoreCase);
+        if (!hostBuilds.Any(b => b.UseForEpid))
+        {
+            throw new CatalogFormatException("hostBuilds: no build is a KMS host build (useForEpid).");
+        }
+
+        var placed = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        foreach (var build in hostBuilds)
+        {
+            foreach (string id in build.FirstCsvlks)
+            {
+                if (!csvlkById.ContainsKey(id))
+                {
+                    throw new CatalogFormatException($"hostBuilds ({build.Build}): csvlks names unknown CSVLK '{id}'.");
+                }
+
+                if (!placed.TryAdd(id, build.Build))
+                {
+                    throw new CatalogFormatException($"hostBuilds ({build.Build}): CSVLK '{id}' is already first installable on {placed[id]}.");
+                }
+            }
+        }
+
         var applicationIds = applications.Select(a => a.Id).ToHashSet();
         for (int i = 0; i < applications.Count; i++)
         {
@@ -233,8 +255,18 @@ public sealed partial class ProductCatalog
             throw new CatalogFormatException($"{path}: useForEpid needs a releaseDate.");
         }
 
+        var firstCsvlks = e.TryGetProperty("csvlks", out _)
+            ? ParseArray(e, "csvlks", path, (c, p) => c.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(c.GetString())
+                ? c.GetString()!
+                : throw new CatalogFormatException($"{p}: a CSVLK id must be a non-empty string."))
+            : [];
+        if (firstCsvlks.Count > 0 && !useForEpid)
+        {
+            throw new CatalogFormatException($"{path}: csvlks is only for KMS host builds (useForEpid).");
+        }
+
         return new HostBuildInfo(build, GetInt(e, "platformId", path, 0, 99_999), release, GetBool(e, "ndr64", path), useForEpid,
-            GetOptionalString(e, "name") ?? "");
+            GetOptionalString(e, "name") ?? "", firstCsvlks);
     }
 
     private static List<T> ParseArray<T>(JsonElement parent, string property, string path, Func<JsonElement, string, T> parse)

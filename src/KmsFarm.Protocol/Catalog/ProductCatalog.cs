@@ -16,6 +16,7 @@ public sealed partial class ProductCatalog
     private readonly FrozenDictionary<string, SkuInfo> _skusByName;
     private readonly FrozenDictionary<Guid, SkuInfo> _skusById;
     private readonly FrozenDictionary<int, HostBuildInfo> _hostBuilds;
+    private readonly FrozenDictionary<string, HostBuildInfo> _oldestHostBuilds;
 
     private ProductCatalog(
         IReadOnlyList<ApplicationInfo> applications,
@@ -45,7 +46,37 @@ public sealed partial class ProductCatalog
 
         _skusByName = byName.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _hostBuilds = hostBuilds.ToFrozenDictionary(b => b.Build);
+        KmsHostBuilds = hostBuilds.Where(b => b.UseForEpid).ToArray();
+        _oldestHostBuilds = csvlks.ToFrozenDictionary(c => c.Id, FindOldestHostBuild, StringComparer.OrdinalIgnoreCase);
     }
+
+    /// <summary>The builds that can be KMS hosts (usable for an ePID), ascending.</summary>
+    public IReadOnlyList<HostBuildInfo> KmsHostBuilds { get; }
+
+    /// <summary>The oldest KMS host build <paramref name="csvlk"/> can be installed on: the build whose
+    /// <see cref="HostBuildInfo.FirstCsvlks"/> names it; for a catalog that names it nowhere, the first KMS host build
+    /// released on or after the CSVLK (else the newest).</summary>
+    public HostBuildInfo GetOldestHostBuild(CsvlkInfo csvlk)
+    {
+        ArgumentNullException.ThrowIfNull(csvlk);
+        return _oldestHostBuilds.TryGetValue(csvlk.Id, out var build) ? build : FindOldestHostBuild(csvlk);
+    }
+
+    /// <summary>True when <paramref name="hostBuild"/> is a KMS host build <paramref name="csvlk"/> can be installed on.</summary>
+    public bool CanHost(HostBuildInfo hostBuild, CsvlkInfo csvlk)
+    {
+        ArgumentNullException.ThrowIfNull(hostBuild);
+        return hostBuild.UseForEpid && hostBuild.Build >= GetOldestHostBuild(csvlk).Build;
+    }
+
+    /// <summary>The build an ePID of <paramref name="csvlk"/> claims on a farm of <paramref name="chosen"/>: the chosen
+    /// build when the CSVLK can be installed there, else the oldest build it can be (a CSVLK newer than the host).</summary>
+    public HostBuildInfo GetEpidHostBuild(CsvlkInfo csvlk, HostBuildInfo chosen) => CanHost(chosen, csvlk) ? chosen : GetOldestHostBuild(csvlk);
+
+    private HostBuildInfo FindOldestHostBuild(CsvlkInfo csvlk) =>
+        KmsHostBuilds.FirstOrDefault(b => b.FirstCsvlks.Contains(csvlk.Id, StringComparer.OrdinalIgnoreCase))
+        ?? KmsHostBuilds.FirstOrDefault(b => b.ReleaseDate >= csvlk.ReleaseDate)
+        ?? (KmsHostBuilds.Count > 0 ? KmsHostBuilds[^1] : throw new InvalidOperationException("The catalog has no KMS host build (useForEpid)."));
 
     /// <summary>The catalog embedded in KmsFarm.Protocol, loaded once.</summary>
     public static ProductCatalog Default => DefaultCatalog.Value;

@@ -104,7 +104,7 @@ public class ProductCatalogTests
     {
         var pro = Catalog.FindSku("2de67392-b7a7-462a-b1ca-108dd189f588");
         Assert.NotNull(pro);
-        Assert.Equal("Windows 10 Professional", pro.Name);
+        Assert.Equal("Windows 10/11 Pro", pro.Name);
         Assert.Same(pro, Catalog.FindSku(" {2DE67392-B7A7-462A-B1CA-108DD189F588} "));
         Assert.Null(Catalog.FindSku("windows 99 ultimate"));
         Assert.Null(Catalog.FindSku(Guid.NewGuid().ToString()));
@@ -228,6 +228,8 @@ public class ProductCatalogTests
         { "applications[0].fallbackCsvlk=Office2010", "fallbackCsvlk 'Office2010'" },
         { "hostBuilds[0].releaseDate=yesterday", "yyyy-MM-dd" },
         { "skus[1].aliases=dup", "is also used by" },
+        { "hostBuilds[0].csvlks[0]=Nope", "csvlks names unknown CSVLK 'Nope'" },
+        { "hostBuilds[1].csvlks[0]=Office2010", "CSVLK 'Office2010' is already first installable on 6002" },
     };
 
     [Theory]
@@ -263,7 +265,18 @@ public class ProductCatalogTests
             node = Step(node, segment);
         }
 
-        node[segments[^1]] = int.TryParse(value, out int n) ? JsonValue.Create(n) : JsonValue.Create(value);
+        JsonNode newValue = int.TryParse(value, out int n) ? JsonValue.Create(n) : JsonValue.Create(value);
+        string last = segments[^1];
+        int bracket = last.IndexOf('[', StringComparison.Ordinal);
+        if (bracket < 0)
+        {
+            node[last] = newValue;
+        }
+        else
+        {
+            node[last[..bracket]]![int.Parse(last[(bracket + 1)..^1], System.Globalization.CultureInfo.InvariantCulture)] = newValue;
+        }
+
         return root.ToJsonString();
     }
 

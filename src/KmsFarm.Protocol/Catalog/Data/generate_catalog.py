@@ -164,6 +164,42 @@ ALIASES = {
 }
 
 
+# Windows 11 kept the SKU (activation) ids of the Windows 10 editions it shares, so one SKU is both, and a name that
+# says only "Windows 10" misleads whoever asked for Windows 11. These SKUs are named for both (source name -> new
+# name); the source name, "Windows 10 EDITION" and "Windows 11 EDITION" stay as aliases, so every spelling finds them.
+# Not here: the 2015/2016 LTSB SKUs, "Remote Server" and "S (Lean)" (Windows 10 only), and Windows 11 SE (11 only).
+WINDOWS_10_11_SHARED = {
+    "Windows 10 Professional": "Windows 10/11 Pro",
+    "Windows 10 Professional N": "Windows 10/11 Pro N",
+    "Windows 10 Professional Education": "Windows 10/11 Pro Education",
+    "Windows 10 Professional Education N": "Windows 10/11 Pro Education N",
+    "Windows 10 Professional Workstation": "Windows 10/11 Pro for Workstations",
+    "Windows 10 Professional Workstation N": "Windows 10/11 Pro N for Workstations",
+    "Windows 10 Education": "Windows 10/11 Education",
+    "Windows 10 Education N": "Windows 10/11 Education N",
+    "Windows 10 Enterprise": "Windows 10/11 Enterprise",
+    "Windows 10 Enterprise N": "Windows 10/11 Enterprise N",
+    "Windows 10 Enterprise G": "Windows 10/11 Enterprise G",
+    "Windows 10 Enterprise GN": "Windows 10/11 Enterprise GN",
+    "Windows 10 Enterprise for Virtual Desktops": "Windows 10/11 Enterprise multi-session",
+    "Windows 10 Home": "Windows 10/11 Home",
+    "Windows 10 Home N": "Windows 10/11 Home N",
+    "Windows 10 Home Single Language": "Windows 10/11 Home Single Language",
+    "Windows 10 Home Country Specific": "Windows 10/11 Home Country Specific",
+    # One SKU for Windows 10 Enterprise LTSC 2019 and 2021 and Windows 11 Enterprise LTSC 2024 (one GVLK).
+    "Windows 10 Enterprise LTSC 2019": "Windows 10/11 Enterprise LTSC 2019/2021/2024",
+    "Windows 10 Enterprise LTSC 2019 N": "Windows 10/11 Enterprise LTSC 2019/2021/2024 N",
+}
+
+
+def shared_name_aliases(source_name: str, new_name: str) -> list[str]:
+    """The spellings a shared SKU keeps: its source name and the edition under each version's own name."""
+    edition = new_name.removeprefix("Windows 10/11 ")
+    if "/" in edition:
+        return [source_name]  # The LTSC SKU: its per-version names are explicit aliases (ALIASES).
+    return [source_name, f"Windows 10 {edition}", f"Windows 11 {edition}"]
+
+
 def fail(message: str) -> None:
     print(f"generate_catalog: {message}", file=sys.stderr)
     sys.exit(1)
@@ -313,6 +349,14 @@ def build_skus(vlmcs, pykms, products, toml_products):
         if len(matches) != 1:
             fail(f"alias target '{name}' is ambiguous")
         matches[0]["aliases"] = aliases
+    for source_name, new_name in WINDOWS_10_11_SHARED.items():
+        matches = by_name.get(source_name.lower()) or fail(f"shared Windows 10/11 SKU '{source_name}' is not a SKU name")
+        if len(matches) != 1 or new_name.lower() in by_name:
+            fail(f"shared Windows 10/11 SKU '{source_name}' is ambiguous, or '{new_name}' is taken")
+        sku = matches[0]
+        sku["name"] = new_name
+        aliases = shared_name_aliases(source_name, new_name) + sku.get("aliases", [])
+        sku["aliases"] = [a for i, a in enumerate(aliases) if a != new_name and a.lower() not in {b.lower() for b in aliases[:i]}]
     out = []
     for s in sorted(skus.values(), key=lambda s: (s["name"].lower(), s["id"])):
         out.append({"id": s["id"], "name": s["name"], "kmsCountedId": s["kmsCountedId"],
@@ -320,15 +364,34 @@ def build_skus(vlmcs, pykms, products, toml_products):
     return out
 
 
-def build_host_builds(builds):
+def build_host_builds(builds, csvlks):
+    """The host-build table. A KMS host build (use_for_epid) lists the CSVLKs whose oldest possible host it is; every
+    CSVLK of the catalog must be listed by exactly one KMS host build, and only by one."""
     out = []
+    known = {c["id"] for c in csvlks}
+    placed = {}
     for b in sorted(builds["host_build"], key=lambda b: b["build"]):
         if b.get("use_for_epid") and not b.get("release_date"):
             fail(f"host build {b['build']} is usable for an ePID but has no release date")
-        out.append({
+        ids = b.get("csvlks", [])
+        if ids and not b.get("use_for_epid"):
+            fail(f"host build {b['build']} lists CSVLKs but is not a KMS host build (use_for_epid)")
+        for cid in ids:
+            if cid not in known:
+                fail(f"host build {b['build']} lists unknown CSVLK '{cid}'")
+            if cid in placed:
+                fail(f"CSVLK '{cid}' is listed by host builds {placed[cid]} and {b['build']}")
+            placed[cid] = b["build"]
+        entry = {
             "build": b["build"], "platformId": b["platform_id"], "releaseDate": b.get("release_date"),
             "ndr64": b["ndr64"], "useForEpid": b["use_for_epid"], "name": b["description"],
-        })
+        }
+        if b.get("use_for_epid"):
+            entry["csvlks"] = sorted(ids)
+        out.append(entry)
+    missing = sorted(known - placed.keys())
+    if missing:
+        fail(f"no KMS host build lists CSVLK(s) {', '.join(missing)}: say which build each can first be installed on")
     return out
 
 
@@ -344,7 +407,7 @@ def main() -> None:
         "csvlks": sorted(csvlks, key=lambda c: (c["applicationId"], c["id"])),
         "products": products,
         "skus": skus,
-        "hostBuilds": build_host_builds(builds),
+        "hostBuilds": build_host_builds(builds, csvlks),
     }
     OUTPUT.write_text(json.dumps(catalog, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {OUTPUT.name}: {len(csvlks)} CSVLKs, {len(products)} KMS ids, {len(skus)} SKUs, "
