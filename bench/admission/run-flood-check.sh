@@ -71,9 +71,9 @@ for _ in $(seq 1 300); do
     (( $(refused_by handshake_timeout) >= 64 )) && grep -q 'Refused [0-9]' "$WORK/node.log" && break
     sleep 0.2
 done
-echo "refusals on /metrics:"
-refusals | sed 's/^/    /'
 kill -TERM "${PIDS[1]}" 2>/dev/null || true; wait "${PIDS[1]}" 2>/dev/null || true
 echo "after: $(tail -1 "$WORK/hog.log")"
-echo "node Warning summaries (first 3 of $(grep -c 'Refused [0-9]' "$WORK/node.log")):"
+echo "refusals on /metrics:"
+refusals | sed 's/^/    /'
+echo "node Warning summary lines: $(grep -c 'Refused [0-9]' "$WORK/node.log"), the first 3:"
 grep 'Refused [0-9]' "$WORK/node.log" | head -3 | sed 's/^ */    /'
