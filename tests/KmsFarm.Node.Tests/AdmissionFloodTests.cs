@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using KmsFarm.Protocol.Kms;
-using KmsFarm.Storage.Postgres.Tests;
 using KmsFarm.TestKit;
 
 namespace KmsFarm.Node.Tests;
@@ -16,35 +15,13 @@ public sealed class FloodCollection;
 /// loopback, each party from its own address (127.0.0.X): one source holding 2,000 connections, slow clients that never
 /// finish their bind, one source flooding requests. Every loop is bounded. Figures in docs/RELIABILITY.md ("Admission").</summary>
 [Collection(nameof(FloodCollection))]
-public sealed class AdmissionFloodTests : IAsyncLifetime
+public sealed class AdmissionFloodTests
 {
     private const string Attacker = "127.0.0.2";
     private const int AttackerSlots = 2000;
     private const int DefaultPerSource = 64;
 
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "kmsfarm-flood-" + Guid.NewGuid().ToString("N"));
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public ValueTask InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        return ValueTask.CompletedTask;
-    }
-
-    public ValueTask DisposeAsync()
-    {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Cleaned with the temp directory eventually.
-        }
-
-        return ValueTask.CompletedTask;
-    }
 
     [Fact]
     public async Task One_source_holding_2000_connections_leaves_the_node_to_the_others_and_is_refused_by_reason()
@@ -84,8 +61,8 @@ public sealed class AdmissionFloodTests : IAsyncLifetime
 
         // One Warning line per source per 10 s sums up the refusals, not one line per refused connection.
         string summary = $"from {Attacker} in the last 10 s: ";
-        await WaitUntilAsync(() => node.Output.Contains(summary, StringComparison.Ordinal), "the Warning summary of the attacker's refusals");
-        var lines = node.Output.Split('\n').Where(l => l.Contains(summary, StringComparison.Ordinal)).ToList();
+        await WaitUntilAsync(() => node.Lines.Any(l => l.Contains(summary, StringComparison.Ordinal)), "the Warning summary of the attacker's refusals");
+        var lines = node.Lines.Where(l => l.Contains(summary, StringComparison.Ordinal)).ToList();
         double refused = (await ScrapeRefusalsAsync(node)).Values.Sum();
         Assert.Contains("per_source_limit", lines[0], StringComparison.Ordinal);
         Assert.True(lines.Count * 100 < refused, $"{lines.Count} summary lines for {refused} refusals:\n{string.Join('\n', lines)}");
@@ -142,8 +119,8 @@ public sealed class AdmissionFloodTests : IAsyncLifetime
         Assert.Equal(busy, refusals.GetValueOrDefault("rate_limited"));
     }
 
-    private async Task<NodeProcess> StartNodeAsync(IReadOnlyList<string> extraArgs) =>
-        await NodeProcess.StartAsync("sqlite:" + Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db"), "flood-node", extraArgs, Ct);
+    /// <summary>A node process on a SQLite file of its own, logging at Warning.</summary>
+    private static Task<NodeProcess> StartNodeAsync(IReadOnlyList<string> extraArgs) => NodeProcess.StartAsync("flood-node", extraArgs, Ct);
 
     private static HttpClient Http(NodeProcess node) => new() { BaseAddress = new Uri($"http://{node.HttpEndPoint}"), Timeout = TimeSpan.FromSeconds(10) };
 
