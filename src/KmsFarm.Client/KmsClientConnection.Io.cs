@@ -36,7 +36,8 @@ public sealed partial class KmsClientConnection
 
         if (addresses.Length == 0)
         {
-            throw new KmsConnectException(localAddress is null ? $"'{host}' has no addresses." : $"'{host}' has no address of the family of {localAddress}.");
+            throw new KmsConnectException(
+                localAddress is null ? $"'{host}' has no addresses." : $"'{host}' has no address of the family of {localAddress}.");
         }
 
         SocketException? last = null;

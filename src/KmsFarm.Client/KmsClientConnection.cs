@@ -83,7 +83,8 @@ public sealed partial class KmsClientConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "KmsClientOptions.MaxFragmentLength must be between 512 and 65535.");
         }
 
-        var socket = await OpenSocketAsync(host, port, options.ConnectTimeout, options.LocalAddress, cancellationToken).ConfigureAwait(false);
+        var socket = await OpenSocketAsync(host, port, options.ConnectTimeout, options.LocalAddress, cancellationToken)
+            .ConfigureAwait(false);
         var connection = new KmsClientConnection(socket, host, port, options);
         try
         {
@@ -130,7 +131,8 @@ public sealed partial class KmsClientConnection : IAsyncDisposable
         {
             // The host refused the call for now (over its request rate); the association stays usable, as after a refusal.
             RequestCount++;
-            return new KmsActivationResult(KmsHResults.ServerTooBusy, null, _session.LastRequestSyntax ?? RpcTransferSyntax.Ndr32, Stopwatch.GetElapsedTime(start));
+            return new KmsActivationResult(
+                KmsHResults.ServerTooBusy, null, _session.LastRequestSyntax ?? RpcTransferSyntax.Ndr32, Stopwatch.GetElapsedTime(start));
         }
         catch (KmsProtocolException ex)
         {

@@ -52,7 +52,8 @@ public sealed class KmsHostCache
             : null;
 
     /// <summary>Records <paramref name="host"/> as the host that answered for <paramref name="key"/>.</summary>
-    public void Keep(string key, KmsHostCandidate host) => _kept[Key(key)] = new Entry(host.Name, host.Endpoints.Select(e => e.Host).ToList());
+    public void Keep(string key, KmsHostCandidate host) =>
+        _kept[Key(key)] = new Entry(host.Name, host.Endpoints.Select(e => e.Host).ToList());
 
     /// <summary>Writes the file: the kept hosts and the current backoff.</summary>
     public void Save()

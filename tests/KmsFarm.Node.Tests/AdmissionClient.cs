@@ -20,7 +20,8 @@ internal static class AdmissionClient
     };
 
     /// <summary>Connects from <paramref name="localAddress"/> and completes the RPC bind.</summary>
-    public static Task<KmsClientConnection> ConnectAsync(IPEndPoint node, string localAddress, CancellationToken cancellationToken, double timeoutSeconds = 10) =>
+    public static Task<KmsClientConnection> ConnectAsync(
+        IPEndPoint node, string localAddress, CancellationToken cancellationToken, double timeoutSeconds = 10) =>
         KmsClientConnection.ConnectAsync(node.Address.ToString(), node.Port, Options(localAddress, timeoutSeconds), cancellationToken);
 
     /// <summary>One Windows activation (a new machine) on <paramref name="connection"/>.</summary>
@@ -33,7 +34,8 @@ internal static class AdmissionClient
 
     /// <summary>A new connection from <paramref name="localAddress"/>, one activation, closed: what a Windows client does.
     /// True when it was activated; false on a refusal or any failure to connect or be answered.</summary>
-    public static async Task<bool> TryActivateOnceAsync(IPEndPoint node, string localAddress, CancellationToken cancellationToken, double timeoutSeconds = 10)
+    public static async Task<bool> TryActivateOnceAsync(
+        IPEndPoint node, string localAddress, CancellationToken cancellationToken, double timeoutSeconds = 10)
     {
         try
         {

@@ -67,7 +67,9 @@ public sealed class AdmissionControlTests : IDisposable
         Assert.Equal(1936, rejected.GetMeasurementSnapshot().Count(m => (string?)m.Tags["error.type"] == "per_source_limit"));
         var warnings = Warnings();
         Assert.Equal(2, warnings.Count);
-        Assert.Equal("Refused 1937 connection(s) or request(s) from 127.0.0.2 in the last 10 s: per_source_limit 1936, handshake_timeout 1", warnings[0]);
+        Assert.Equal(
+            "Refused 1937 connection(s) or request(s) from 127.0.0.2 in the last 10 s: per_source_limit 1936, handshake_timeout 1",
+            warnings[0]);
         Assert.Equal("Refused 1 connection(s) or request(s) from 10.0.0.9 in the last 10 s: access_denied 1", warnings[1]);
 
         // Nothing new: nothing logged.
@@ -188,7 +190,8 @@ public sealed class AdmissionControlTests : IDisposable
     private ConnectionAdmission Create(KmsListenerOptions options)
     {
         var logger = new LoggerFactory([_logs]).CreateLogger<ConnectionAdmission>();
-        return new ConnectionAdmission(Options.Create(options), new KmsMetrics(_services.GetRequiredService<IMeterFactory>()), _time, logger);
+        var metrics = new KmsMetrics(_services.GetRequiredService<IMeterFactory>());
+        return new ConnectionAdmission(Options.Create(options), metrics, _time, logger);
     }
 
     private List<string> Warnings() => _logs.Entries.Where(e => e.Level == LogLevel.Warning).Select(e => e.Message).ToList();

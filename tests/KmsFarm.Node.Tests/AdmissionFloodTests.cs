@@ -61,7 +61,8 @@ public sealed class AdmissionFloodTests
 
         // One Warning line per source per 10 s sums up the refusals, not one line per refused connection.
         string summary = $"from {Attacker} in the last 10 s: ";
-        await WaitUntilAsync(() => node.Lines.Any(l => l.Contains(summary, StringComparison.Ordinal)), "the Warning summary of the attacker's refusals");
+        await WaitUntilAsync(
+            () => node.Lines.Any(l => l.Contains(summary, StringComparison.Ordinal)), "the Warning summary of the attacker's refusals");
         var lines = node.Lines.Where(l => l.Contains(summary, StringComparison.Ordinal)).ToList();
         double refused = (await ScrapeRefusalsAsync(node)).Values.Sum();
         Assert.Contains("per_source_limit", lines[0], StringComparison.Ordinal);
@@ -122,7 +123,7 @@ public sealed class AdmissionFloodTests
     /// <summary>A node process on a SQLite file of its own, logging at Warning.</summary>
     private static Task<NodeProcess> StartNodeAsync(IReadOnlyList<string> extraArgs) => NodeProcess.StartAsync("flood-node", extraArgs, Ct);
 
-    private static HttpClient Http(NodeProcess node) => new() { BaseAddress = new Uri($"http://{node.HttpEndPoint}"), Timeout = TimeSpan.FromSeconds(10) };
+    private static HttpClient Http(NodeProcess node) => new() { BaseAddress = node.BaseUri, Timeout = TimeSpan.FromSeconds(10) };
 
     /// <summary>kms_admission_refusals_total by reason, from /metrics.</summary>
     private static async Task<Dictionary<string, double>> ScrapeRefusalsAsync(NodeProcess node)
@@ -137,7 +138,8 @@ public sealed class AdmissionFloodTests
 
     /// <summary>Waits (bounded) until the node has counted <paramref name="count"/> refusals of <paramref name="reason"/>.</summary>
     private static Task WaitForRefusalsAsync(NodeProcess node, string reason, int count) =>
-        WaitUntilAsync(async () => (await ScrapeRefusalsAsync(node)).GetValueOrDefault(reason) >= count, $"{count} {reason} refusals", node);
+        WaitUntilAsync(
+            async () => (await ScrapeRefusalsAsync(node)).GetValueOrDefault(reason) >= count, $"{count} {reason} refusals", node);
 
     private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what, null);
 
@@ -147,7 +149,8 @@ public sealed class AdmissionFloodTests
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"no {what} after 60 s" + (node is null ? string.Empty : ":\n" + node.Output));
+            Assert.True(
+                clock.Elapsed < TimeSpan.FromSeconds(60), $"no {what} after 60 s" + (node is null ? string.Empty : ":\n" + node.Output));
             await Task.Delay(200, Ct);
         }
     }

@@ -140,8 +140,8 @@ public sealed class AdmissionTests
     {
         var logs = new CapturingLoggerProvider();
         await using var node = await InProcessNode.StartAsync(
-            ["--max-connections", "500", "--max-connections-per-source", "16", "--handshake-timeout", "3", "--connection-lifetime", "00:10:00",
-             "--request-rate", "2.5", "--request-burst", "40"],
+            ["--max-connections", "500", "--max-connections-per-source", "16", "--handshake-timeout", "3",
+             "--connection-lifetime", "00:10:00", "--request-rate", "2.5", "--request-burst", "40"],
             configure: b =>
             {
                 b.Logging.AddProvider(logs);

@@ -26,10 +26,10 @@ public sealed partial class ReadmeExampleTests
             var defaults = new KmsListenerOptions();
             Assert.Equal(defaults.EffectiveKmsEndpoints, listener.EffectiveKmsEndpoints);
             Assert.Equal(
-                (defaults.MaxConnections, defaults.MaxConnectionsPerSource, defaults.HandshakeTimeout, defaults.IdleTimeout, defaults.ConnectionLifetime,
-                 defaults.RequestRate, defaults.RequestBurst),
-                (listener.MaxConnections, listener.MaxConnectionsPerSource, listener.HandshakeTimeout, listener.IdleTimeout, listener.ConnectionLifetime,
-                 listener.RequestRate, listener.RequestBurst));
+                (defaults.MaxConnections, defaults.MaxConnectionsPerSource, defaults.HandshakeTimeout, defaults.IdleTimeout,
+                 defaults.ConnectionLifetime, defaults.RequestRate, defaults.RequestBurst),
+                (listener.MaxConnections, listener.MaxConnectionsPerSource, listener.HandshakeTimeout, listener.IdleTimeout,
+                 listener.ConnectionLifetime, listener.RequestRate, listener.RequestBurst));
             var store = services.GetRequiredService<IOptions<StoreOptions>>().Value;
             Assert.Equal((new StoreOptions().Location, TimeSpan.FromDays(90)), (store.Location, store.HistoryRetention));
             var policy = services.GetRequiredService<IOptions<ActivationPolicyOptions>>().Value;

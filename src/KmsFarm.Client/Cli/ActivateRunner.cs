@@ -21,7 +21,8 @@ internal static partial class ActivateRunner
         var cache = settings.HostCache is { } cachePath ? KmsHostCache.Load(cachePath) : null;
         try
         {
-            var connected = await ConnectAsync(settings, cache, settings.Json ? TextWriter.Null : output, unreachable, cancellationToken).ConfigureAwait(false);
+            var connected = await ConnectAsync(settings, cache, settings.Json ? TextWriter.Null : output, unreachable, cancellationToken)
+                .ConfigureAwait(false);
             (answered, endpoint) = (connected.Host, connected.Endpoint);
             await using var connection = connected.Connection;
             for (int i = 1; i <= settings.Count; i++)

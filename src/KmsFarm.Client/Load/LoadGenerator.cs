@@ -264,7 +264,12 @@ public sealed partial class LoadGenerator
     /// connection the host has closed since (idle timeout, connection lifetime, restart) is replaced once by a new one,
     /// as an HTTP client retries on a stale keep-alive connection: KMS requests are idempotent per machine.</summary>
     private async Task<(HostOutcome Outcome, KmsActivationResult? Result)> TryHostAsync(
-        int h, KmsClientMachine machine, KmsProtocolVersion version, bool renewal, KmsClientConnection?[] connections, CancellationToken cancellationToken)
+        int h,
+        KmsClientMachine machine,
+        KmsProtocolVersion version,
+        bool renewal,
+        KmsClientConnection?[] connections,
+        CancellationToken cancellationToken)
     {
         for (int round = 0; ; round++)
         {

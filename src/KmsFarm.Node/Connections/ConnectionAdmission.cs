@@ -34,7 +34,8 @@ public sealed class ConnectionAdmission : IDisposable
     private readonly ITimer _summaryTimer;
     private int _active;
 
-    public ConnectionAdmission(IOptions<KmsListenerOptions> options, KmsMetrics metrics, TimeProvider time, ILogger<ConnectionAdmission> logger)
+    public ConnectionAdmission(
+        IOptions<KmsListenerOptions> options, KmsMetrics metrics, TimeProvider time, ILogger<ConnectionAdmission> logger)
     {
         _options = options.Value;
         _perSourceLimit = Math.Min(_options.MaxConnectionsPerSource, _options.MaxConnections);
@@ -189,7 +190,8 @@ public sealed class ConnectionAdmission : IDisposable
                     Array.Clear(state.Refusals);
                 }
                 else if (state.Connections == 0
-                    && (_options.RequestRate <= 0 || state.Bucket.IsFull(_options.RequestRate, _options.RequestBurst, now, _time.TimestampFrequency)))
+                    && (_options.RequestRate <= 0
+                        || state.Bucket.IsFull(_options.RequestRate, _options.RequestBurst, now, _time.TimestampFrequency)))
                 {
                     forgotten.Add(address);
                 }

@@ -162,9 +162,12 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
                                 // Over the source's rate: refused at once, before any decoding or store work.
                                 session.WriteFault(call, RpcFaultStatus.ServerTooBusy, output);
                             }
-                            else if (!await AnswerAsync(session, call, output, clientAddress, connection.ConnectionClosed).ConfigureAwait(false))
+                            else if (!await AnswerAsync(session, call, output, clientAddress, connection.ConnectionClosed)
+                                .ConfigureAwait(false))
                             {
-                                state.CloseReason = connection.ConnectionClosed.IsCancellationRequested ? "client closed before the answer" : "request not decided";
+                                state.CloseReason = connection.ConnectionClosed.IsCancellationRequested
+                                    ? "client closed before the answer"
+                                    : "request not decided";
                             }
                         }
 

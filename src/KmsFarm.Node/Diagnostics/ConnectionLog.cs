@@ -42,13 +42,15 @@ internal static partial class ConnectionLog
 
     /// <summary>The summary of one source's refusals over an interval (one line per source per interval).</summary>
     [LoggerMessage(KmsEventId.AdmissionRefusals, LogLevel.Warning,
-        "Refused {Refusals} connection(s) or request(s) from {Source} in the last {IntervalSeconds} s: {Reasons}", EventName = "AdmissionRefusals")]
+        "Refused {Refusals} connection(s) or request(s) from {Source} in the last {IntervalSeconds} s: {Reasons}",
+        EventName = "AdmissionRefusals")]
     public static partial void AdmissionRefusals(this ILogger logger, long refusals, IPAddress source, int intervalSeconds, string reasons);
 
     [LoggerMessage(KmsEventId.AdmissionRefusalsOtherSources, LogLevel.Warning,
         "Refused {Refusals} connection(s) or request(s) from {Sources} more source(s) in the last {IntervalSeconds} s: {Reasons}",
         EventName = "AdmissionRefusalsOtherSources")]
-    public static partial void AdmissionRefusalsOtherSources(this ILogger logger, long refusals, int sources, int intervalSeconds, string reasons);
+    public static partial void AdmissionRefusalsOtherSources(
+        this ILogger logger, long refusals, int sources, int intervalSeconds, string reasons);
 
     [LoggerMessage(KmsEventId.AdmissionSettings, LogLevel.Information,
         "Admission: {MaxConnections} connections, {MaxConnectionsPerSource} per source address, bind within {HandshakeTimeout}, " +

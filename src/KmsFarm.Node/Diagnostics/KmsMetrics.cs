@@ -40,7 +40,8 @@ public sealed class KmsMetrics
             "kms.rpc.connections.accepted", "{connection}", "KMS connections admitted (past the access list and the connection cap).");
         _protocolErrors = meter.CreateCounter<long>("kms.rpc.protocol_errors", "{error}", "Connections closed for breaking the protocol.");
         _rejected = meter.CreateCounter<long>(
-            "kms.rpc.connections.rejected", "{connection}", "Connections closed at accept (access list, connection cap, per-source limit).");
+            "kms.rpc.connections.rejected", "{connection}",
+            "Connections closed at accept (access list, connection cap, per-source limit).");
         _refusals = meter.CreateCounter<long>(
             "kms.admission.refusals", "{refusal}",
             "Connections and requests refused by admission control, by reason: closed at accept, cut (handshake timeout, lifetime) or "
