@@ -219,11 +219,13 @@ start_nodes() {
     HOSTS=""
     for i in $(seq 1 "$count"); do
         kms="$(free_port)"; http="$(free_port)"; silo="$(free_port)"
-        # With --perf: a perf map for JIT-compiled code, without W^X double mapping (which hides it from perf).
+        # With --perf: a perf map for JIT-compiled code, without W^X double mapping (which hides it from perf). The load
+        # generator is one address (127.0.0.1) standing for all the machines: no per-address limits.
         DOTNET_PerfMapEnabled=$PERF DOTNET_EnableWriteXorExecute=$(( 1 - PERF )) dotnet "$NODE_DLL" \
             --kms-endpoint "127.0.0.1:$kms" --http-endpoint "127.0.0.1:$http" \
             --store "$store" --node-name "bench-node$i" --log-level Warning \
             --silo-port "$silo" --advertised-address 127.0.0.1 --durability "$durability" \
+            --max-connections-per-source 1000 --request-rate 0 \
             >"$OUT/node-$tag-$i.log" 2>&1 &
         pid=$!
         NODE_PIDS+=("$pid")

@@ -169,6 +169,7 @@ for _ in $(seq 100); do in_ns load dig +short +time=1 +tries=1 "@$dns_ip" "$doma
 log "BIND on $dns_ip:53, zone $domain"
 
 # --- three nodes, one farm ----------------------------------------------------------------------------------------
+# No per-address request rate: the load namespace is one address standing for all the lab's machines.
 node_pids=()
 for i in 1 2 3; do
   ip=${node_ips[$((i - 1))]}
@@ -176,7 +177,7 @@ for i in 1 2 3; do
     --store "postgres:Host=$pg_ip;Database=kmsfarm;Username=kmsfarm" --cluster-id kmsfarm-lab --node-name "node$i" \
     --kms-endpoint "$ip:1688" --http-endpoint "$ip:8688" --advertised-address "$ip" --silo-port 11111 \
     --dns-publish "$domain" --dns-server "$dns_ip" --dns-tsig-key-file "$work/dns/kmsfarm-lab.key" --dns-host-name "node$i" \
-    --log-level Warning >"$work/node$i.log" 2>&1 &
+    --request-rate 0 --log-level Warning >"$work/node$i.log" 2>&1 &
   pids+=($!)
   node_pids+=($!)
 done

@@ -9,7 +9,8 @@ public sealed partial class KmsClientConnection
 {
     private const int HeaderLength = 16;
 
-    private static async Task<Socket> OpenSocketAsync(string host, int port, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<Socket> OpenSocketAsync(
+        string host, int port, TimeSpan timeout, IPAddress? localAddress, CancellationToken cancellationToken)
     {
         string peer = new HostEndpoint(host, port).ToString();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -28,9 +29,15 @@ public sealed partial class KmsClientConnection
             throw new KmsConnectException($"Could not resolve '{host}': {ex.Message}", ex);
         }
 
+        if (localAddress is not null)
+        {
+            addresses = Array.FindAll(addresses, a => a.AddressFamily == localAddress.AddressFamily);
+        }
+
         if (addresses.Length == 0)
         {
-            throw new KmsConnectException($"'{host}' has no addresses.");
+            throw new KmsConnectException(
+                localAddress is null ? $"'{host}' has no addresses." : $"'{host}' has no address of the family of {localAddress}.");
         }
 
         SocketException? last = null;
@@ -39,6 +46,11 @@ public sealed partial class KmsClientConnection
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
+                if (localAddress is not null)
+                {
+                    socket.Bind(new IPEndPoint(localAddress, 0));
+                }
+
                 await socket.ConnectAsync(new IPEndPoint(address, port), deadline.Token).ConfigureAwait(false);
                 return socket;
             }

@@ -83,7 +83,8 @@ public sealed partial class KmsClientConnection : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "KmsClientOptions.MaxFragmentLength must be between 512 and 65535.");
         }
 
-        var socket = await OpenSocketAsync(host, port, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        var socket = await OpenSocketAsync(host, port, options.ConnectTimeout, options.LocalAddress, cancellationToken)
+            .ConfigureAwait(false);
         var connection = new KmsClientConnection(socket, host, port, options);
         try
         {
@@ -98,7 +99,8 @@ public sealed partial class KmsClientConnection : IAsyncDisposable
     }
 
     /// <summary>Sends <paramref name="request"/> as a <paramref name="version"/> message and waits for the answer.</summary>
-    /// <returns>The verified response, or the HRESULT with which the host refused.</returns>
+    /// <returns>The verified response, or the HRESULT with which the host refused; an RPC fault nca_server_too_busy is
+    /// returned as <see cref="KmsHResults.ServerTooBusy"/> (what Windows reports for it), the connection staying usable.</returns>
     /// <exception cref="KmsProtocolException">The host broke the RPC or KMS protocol (including an RPC fault and any
     /// failed check of the response: MAC/HMAC, IVs, echoes, sizes).</exception>
     /// <exception cref="TimeoutException">No answer within <see cref="KmsClientOptions.ReceiveTimeout"/>.</exception>
@@ -111,9 +113,9 @@ public sealed partial class KmsClientConnection : IAsyncDisposable
             throw new InvalidOperationException("A KmsClientConnection carries one request at a time.");
         }
 
+        long start = Stopwatch.GetTimestamp();
         try
         {
-            long start = Stopwatch.GetTimestamp();
             int length = KmsClientCodec.EncodeRequest(version, request, _kmsRequest, out var state);
             _output.ResetWrittenCount();
             _session.WriteRequest(_kmsRequest.AsSpan(0, length), _output);
@@ -124,6 +126,13 @@ public sealed partial class KmsClientConnection : IAsyncDisposable
             var response = rpc.IsSuccess ? KmsClientCodec.DecodeResponse(rpc.KmsResponse.Span, state) : null;
             RequestCount++;
             return new KmsActivationResult(rpc.ReturnValue, response, syntax, Stopwatch.GetElapsedTime(start));
+        }
+        catch (KmsProtocolException ex) when (ex.FaultStatus == RpcFaultStatus.ServerTooBusy)
+        {
+            // The host refused the call for now (over its request rate); the association stays usable, as after a refusal.
+            RequestCount++;
+            return new KmsActivationResult(
+                KmsHResults.ServerTooBusy, null, _session.LastRequestSyntax ?? RpcTransferSyntax.Ndr32, Stopwatch.GetElapsedTime(start));
         }
         catch (KmsProtocolException ex)
         {

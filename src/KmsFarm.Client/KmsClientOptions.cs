@@ -28,5 +28,9 @@ public sealed class KmsClientOptions
     /// bytes). Default 5840, the fragment size a Windows client offers.</summary>
     public int MaxFragmentLength { get; init; } = 5840;
 
+    /// <summary>Local address to connect from (e.g. 127.0.0.2 to be another source on loopback); null lets the system
+    /// choose. Only host addresses of its family are tried.</summary>
+    public System.Net.IPAddress? LocalAddress { get; init; }
+
     public static KmsClientOptions Default { get; } = new();
 }

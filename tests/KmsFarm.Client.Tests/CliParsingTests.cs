@@ -74,7 +74,7 @@ public sealed class CliParsingTests
 
         var settings = command.GetSettings(parse);
 
-        Assert.Equal(new HostEndpoint("::1", 1700), settings.Host);
+        Assert.Equal([new HostEndpoint("::1", 1700)], settings.Hosts);
         Assert.Equal(KmsProtocolVersion.V4, settings.Protocol);
         Assert.Equal(3, settings.Count);
         Assert.False(settings.ClientOptions.OfferBtfn);
@@ -95,7 +95,7 @@ public sealed class CliParsingTests
 
         Assert.Equal(kmsId, settings.Product.KmsCountedId);
         Assert.Equal(KmsProtocolVersion.V5, settings.Protocol);
-        Assert.Equal(HostEndpoint.DefaultPort, settings.Host!.Port);
+        Assert.Equal(HostEndpoint.DefaultPort, Assert.Single(settings.Hosts).Port);
     }
 
     [Fact]

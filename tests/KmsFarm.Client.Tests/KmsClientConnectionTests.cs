@@ -125,6 +125,45 @@ public sealed class KmsClientConnectionTests
     }
 
     [Fact]
+    public async Task Server_too_busy_is_an_answer_with_its_hresult_and_the_connection_stays_usable()
+    {
+        await using var server = new TestKmsServer(TestServerMode.TooBusy);
+        await using var connection = await ConnectAsync(server);
+
+        var first = await connection.ActivateAsync(KmsProtocolVersion.V6, Request(KmsProtocolVersion.V6, Guid.NewGuid()), Ct);
+        var second = await connection.ActivateAsync(KmsProtocolVersion.V6, Request(KmsProtocolVersion.V6, Guid.NewGuid()), Ct);
+
+        Assert.Equal(KmsHResults.ServerTooBusy, first.HResult);
+        Assert.False(first.Succeeded);
+        Assert.Equal(KmsHResults.ServerTooBusy, second.HResult);
+        Assert.True(connection.IsUsable);
+        Assert.Equal(2, connection.RequestCount);
+        Assert.Contains("too busy", HResultText.Describe(first.HResult), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connects_from_the_local_address_it_is_given()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var accept = listener.AcceptSocketAsync(Ct).AsTask();
+        var options = new KmsClientOptions { LocalAddress = System.Net.IPAddress.Parse("127.0.0.9"), ReceiveTimeout = TimeSpan.FromSeconds(30) };
+        var connect = KmsClientConnection.ConnectAsync("127.0.0.1", port, options, Ct);
+        using (var socket = await accept)
+        {
+            Assert.Equal(System.Net.IPAddress.Parse("127.0.0.9"), ((System.Net.IPEndPoint)socket.RemoteEndPoint!).Address);
+        }
+
+        await Assert.ThrowsAsync<IOException>(() => connect);
+        listener.Stop();
+
+        // An IPv6 host cannot be reached from an IPv4 address.
+        var e = await Assert.ThrowsAsync<KmsConnectException>(() => KmsClientConnection.ConnectAsync("::1", port, options, Ct));
+        Assert.Contains("no address of the family of 127.0.0.9", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_server_that_sends_garbage_is_a_protocol_error()
     {
         await using var server = new TestKmsServer(TestServerMode.Garbage);

@@ -1,5 +1,6 @@
 using KmsFarm.Client.Load;
 using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
 
 namespace KmsFarm.Client.Tests;
 
@@ -11,11 +12,13 @@ public sealed class LoadGeneratorTests
         new(hosts, clients, TimeSpan.FromSeconds(2), Concurrency: 3, LoadMix.Default, renewalRatio, Protocol: null, newConnection, Seed: 11,
             new KmsClientOptions { ConnectTimeout = TimeSpan.FromSeconds(5), ReceiveTimeout = TimeSpan.FromSeconds(10) });
 
-    private static async Task<LoadReport> RunAsync(LoadSettings settings)
+    private static async Task<LoadReport> RunAsync(LoadSettings settings, TimeProvider? time = null) =>
+        await Generator(settings, time).RunAsync(Ct);
+
+    private static LoadGenerator Generator(LoadSettings settings, TimeProvider? time = null)
     {
         var mix = ProductMix.Create(settings.Mix, ClientCatalog.Default.FindBySkuId);
-        var generator = new LoadGenerator(settings, new MachinePopulation(settings.Clients, settings.Seed, mix));
-        return await generator.RunAsync(Ct);
+        return new LoadGenerator(settings, new MachinePopulation(settings.Clients, settings.Seed, mix), time);
     }
 
     private static void AssertTotalsAddUp(LoadReport report)
@@ -98,18 +101,93 @@ public sealed class LoadGeneratorTests
             deadPort = dead.Port;
         }
 
-        var report = await RunAsync(Settings([new HostEndpoint("127.0.0.1", deadPort), HostEndpoint.Parse(live.HostPort)]));
+        // The backoff's clock stands still: once the dead host has failed it is never due again in this run.
+        var report = await RunAsync(Settings([new HostEndpoint("127.0.0.1", deadPort), HostEndpoint.Parse(live.HostPort)]), new ManualTimeProvider());
 
         AssertTotalsAddUp(report);
         Assert.Equal(0, report.FailedRequests);
-        Assert.True(report.Errors[LoadErrorKind.Connect] > 0);
         Assert.Equal(report.Errors[LoadErrorKind.Connect], report.Failovers);
         Assert.Equal(0, report.Hosts[0].Activations);
         Assert.Equal(report.Activations, report.Hosts[1].Activations);
         Assert.All(report.Hosts[0].Counts, c => Assert.NotNull(c.Error));
 
-        // Machine i prefers host i mod 2, so every even machine that sent a request failed over, and no odd one did.
-        Assert.InRange(report.MachinesFailedOver, 1, Math.Min(report.Failovers, report.Clients / 2));
+        // Only requests that went out before the first refusal was known met the dead host (at most one per worker); every
+        // later one went straight to the live host, not once per request of every even machine.
+        Assert.InRange(report.Errors[LoadErrorKind.Connect], 1, 3);
+
+        // Machine i prefers host i mod 2, so every even machine that sent a request moved to host 1, and no odd one did.
+        Assert.InRange(report.MachinesFailedOver, 1, report.Clients / 2);
+    }
+
+    [Fact]
+    public async Task Sticks_to_the_host_that_answered_and_tries_a_frozen_host_again_only_after_its_backoff()
+    {
+        await using var frozen = new FrozenKmsHost();
+        await using var live = new TestKmsServer();
+        var time = new ManualTimeProvider();
+        var timeout = TimeSpan.FromSeconds(1);
+
+        // Many machines, so new ones (with no host kept yet, half of them preferring the frozen host) keep coming; the run
+        // is ended by the test.
+        var settings = Settings([frozen.Endpoint, HostEndpoint.Parse(live.HostPort)], clients: 20_000) with
+        {
+            Duration = TimeSpan.FromMinutes(10),
+            ClientOptions = new KmsClientOptions { ConnectTimeout = timeout, ReceiveTimeout = timeout },
+        };
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var generator = Generator(settings, time);
+        var run = generator.RunAsync(stop.Token);
+
+        // The first requests to meet the frozen host each wait for its timeout (at most one per worker: those that went out
+        // before the first timeout was known); then it backs off.
+        await WaitUntilAsync(() => generator.GetProgress().Errors >= 1 && live.Calls.Count >= 100);
+        int first = frozen.Accepted;
+        Assert.InRange(first, 1, settings.Concurrency);
+
+        // The backoff's clock stands still: however many new machines prefer the frozen host, none tries it.
+        int calls = live.Calls.Count;
+        await WaitUntilAsync(() => live.Calls.Count >= calls + 300);
+        Assert.Equal(first, frozen.Accepted);
+
+        // Once its backoff has passed, one request probes it (and times out) while the others keep to the live host; after
+        // the failed probe it backs off again.
+        time.Advance(HostBackoff.DefaultMaxDelay);
+        await WaitUntilAsync(() => frozen.Accepted > first);
+        calls = live.Calls.Count;
+        await WaitUntilAsync(() => live.Calls.Count >= calls + 300 && generator.GetProgress().Errors >= first + 1);
+        Assert.Equal(first + 1, frozen.Accepted);
+
+        await stop.CancelAsync();
+        var report = await run;
+        Assert.Equal(0, report.FailedRequests);
+        Assert.Equal(0, report.Hosts[0].Activations);
+        Assert.Equal(first + 1, report.Errors[LoadErrorKind.Timeout]);
+        Assert.Equal(report.Errors[LoadErrorKind.Timeout], report.Failovers);
+    }
+
+    /// <summary>Polls for up to 60 s: a bound on a loaded machine, not a measurement.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the condition did not hold within 60 s");
+            await Task.Delay(20, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task A_kept_connection_the_host_closed_since_is_replaced_without_an_error()
+    {
+        // The host closes every connection after one answer, as a node does at its connection lifetime or idle timeout.
+        await using var server = new TestKmsServer(TestServerMode.CloseAfterAnswer);
+
+        var report = await RunAsync(Settings([HostEndpoint.Parse(server.HostPort)]));
+
+        AssertTotalsAddUp(report);
+        Assert.Equal(0, report.TotalErrors);
+        Assert.Equal(0, report.FailedRequests);
+        Assert.True(report.Requests > 3);
     }
 
     [Fact]

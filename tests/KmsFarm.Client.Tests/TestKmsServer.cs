@@ -24,6 +24,13 @@ public enum TestServerMode
 
     /// <summary>A KMS host whose responses have one byte flipped in the encrypted KMS payload.</summary>
     CorruptResponse,
+
+    /// <summary>A KMS host that closes each connection after its first answer (as a node does at its idle timeout or
+    /// connection lifetime, between requests).</summary>
+    CloseAfterAnswer,
+
+    /// <summary>Answers every request with the RPC fault nca_server_too_busy (a node over the client's request rate).</summary>
+    TooBusy,
 }
 
 /// <summary>A small KMS host on 127.0.0.1 for the client tests: it answers every request with a fixed ePID, count and
@@ -146,12 +153,24 @@ public sealed class TestKmsServer : IAsyncDisposable
                         return;
                     }
 
-                    Answer(session, call, id, output, response);
+                    if (Mode == TestServerMode.TooBusy)
+                    {
+                        session.WriteFault(call, RpcFaultStatus.ServerTooBusy, output);
+                    }
+                    else
+                    {
+                        Answer(session, call, id, output, response);
+                    }
                 }
 
                 if (output.WrittenCount > 0)
                 {
                     await socket.SendAsync(output.WrittenMemory, _stop.Token);
+                }
+
+                if (status == RpcStatus.Call && Mode == TestServerMode.CloseAfterAnswer)
+                {
+                    return;
                 }
 
                 if (status == RpcStatus.Close)

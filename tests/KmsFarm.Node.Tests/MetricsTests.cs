@@ -64,6 +64,7 @@ public sealed class MetricsTests
         using var accepted = Collect<long>(node, "kms.rpc.connections.accepted");
         using var active = Collect<long>(node, "kms.rpc.active_connections");
         using var rejected = Collect<long>(node, "kms.rpc.connections.rejected");
+        using var admission = Collect<long>(node, "kms.admission.refusals");
         using var lifetime = Collect<double>(node, "kms.rpc.connection.duration");
 
         await using (var client = await RawKmsClient.ConnectAsync(node.KmsEndPoint, Ct))
@@ -99,6 +100,10 @@ public sealed class MetricsTests
         Assert.Equal(2, refusals.Count);
         AssertTags(refusals[0], ("error.type", "connection_limit"));
         AssertTags(refusals[1], ("error.type", "access_denied"));
+
+        // The same refusals in admission control's counter of every refusal, by reason.
+        Assert.Equal("{refusal}", admission.Instrument!.Unit);
+        Assert.Equal(["connection_limit", "access_denied"], admission.GetMeasurementSnapshot().Select(m => (string?)m.Tags["reason"]));
 
         Assert.Equal("s", lifetime.Instrument!.Unit);
         Assert.Empty(Assert.Single(lifetime.GetMeasurementSnapshot()).Tags);

@@ -22,7 +22,14 @@ public sealed partial class ReadmeExampleTests
         {
             await using var app = NodeApplication.Create(["--config", path]);
             var services = app.Services;
-            Assert.Equal(new KmsListenerOptions().EffectiveKmsEndpoints, services.GetRequiredService<IOptions<KmsListenerOptions>>().Value.EffectiveKmsEndpoints);
+            var listener = services.GetRequiredService<IOptions<KmsListenerOptions>>().Value;
+            var defaults = new KmsListenerOptions();
+            Assert.Equal(defaults.EffectiveKmsEndpoints, listener.EffectiveKmsEndpoints);
+            Assert.Equal(
+                (defaults.MaxConnections, defaults.MaxConnectionsPerSource, defaults.HandshakeTimeout, defaults.IdleTimeout,
+                 defaults.ConnectionLifetime, defaults.RequestRate, defaults.RequestBurst),
+                (listener.MaxConnections, listener.MaxConnectionsPerSource, listener.HandshakeTimeout, listener.IdleTimeout,
+                 listener.ConnectionLifetime, listener.RequestRate, listener.RequestBurst));
             var store = services.GetRequiredService<IOptions<StoreOptions>>().Value;
             Assert.Equal((new StoreOptions().Location, TimeSpan.FromDays(90)), (store.Location, store.HistoryRetention));
             var policy = services.GetRequiredService<IOptions<ActivationPolicyOptions>>().Value;

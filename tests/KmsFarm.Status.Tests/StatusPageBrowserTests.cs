@@ -3,6 +3,7 @@ using System.Text.Json;
 using KmsFarm.Client;
 using KmsFarm.Client.Cli;
 using KmsFarm.Protocol.Catalog;
+using KmsFarm.TestKit;
 using Microsoft.Playwright;
 
 namespace KmsFarm.Status.Tests;

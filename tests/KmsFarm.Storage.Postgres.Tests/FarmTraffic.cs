@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using KmsFarm.Client;
 using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
+using KmsFarm.TestKit;
 
 namespace KmsFarm.Storage.Postgres.Tests;
 
@@ -76,7 +77,7 @@ internal static class FarmTraffic
     public static async Task<(int ExitCode, string Report)> RunLoadAsync(
         IReadOnlyList<NodeProcess> nodes, int clients, TimeSpan duration, int concurrency, CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo(NodeProcess.DotnetHost())
+        var info = new ProcessStartInfo(NodeCommand.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,

@@ -112,7 +112,7 @@ internal sealed class SiloProcess : IAsyncDisposable
 
     private static SiloProcess Launch(string connectionString, string clusterId, string name, int port, bool orleansDefaults)
     {
-        var info = new ProcessStartInfo(NodeProcess.DotnetHost())
+        var info = new ProcessStartInfo(NodeCommand.DotnetHost())
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,

@@ -22,6 +22,8 @@ public sealed partial class NodeCommand : IAsyncDisposable
 
     public static string NodeAssemblyPath => Path.Combine(AppContext.BaseDirectory, "KmsFarm.Node.dll");
 
+    public int Id => _process.Id;
+
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
@@ -126,6 +128,13 @@ public sealed partial class NodeCommand : IAsyncDisposable
             using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             kill.WaitForExit();
         }
+    }
+
+    /// <summary>SIGKILL (what <see cref="Process.Kill()"/> sends on Linux): no shutdown hook, no flush, no goodbye.</summary>
+    public async Task KillAsync(CancellationToken cancellationToken)
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -11,7 +11,7 @@ internal sealed class ActivateCommand
     public ActivateCommand(ClientCatalog catalog)
     {
         _catalog = catalog;
-        Host.CustomParser = CliParsers.Host;
+        Host.CustomParser = CliParsers.HostList;
         Protocol.CustomParser = CliParsers.Protocol;
         Product.Validators.Add(result =>
         {
@@ -48,8 +48,8 @@ internal sealed class ActivateCommand
         {
             Host, Product, KmsId, Protocol, Cmid, Machine, Count, NoNdr64, NoBtfn, NoMultiplex, Timeout, Json,
         };
-        Dns.AddTo(Command, Host, DnsCache);
-        Command.Options.Add(DnsCache);
+        Dns.AddTo(Command, Host);
+        Command.Options.Add(HostCache);
         Command.Validators.Add(result =>
         {
             bool hasProduct = result.GetResult(Product) is not null;
@@ -64,13 +64,17 @@ internal sealed class ActivateCommand
 
     public Command Command { get; }
 
-    public Option<HostEndpoint> Host { get; } = new("--host") { Description = "KMS host as host:port ([::1]:1688 for IPv6)." };
+    public Option<IReadOnlyList<HostEndpoint>> Host { get; } = new("--host", "--hosts")
+    {
+        Description = "KMS host as host:port ([::1]:1688 for IPv6), or a comma-separated list tried in turn until one answers.",
+    };
 
     public DnsOptions Dns { get; } = new();
 
-    public Option<string> DnsCache { get; } = new("--dns-cache")
+    public Option<string> HostCache { get; } = new("--host-cache", "--dns-cache")
     {
-        Description = "File remembering the discovered host that answered; it is tried first next time, DNS only if it does not answer.",
+        Description = "File remembering the host that answered (tried first next time; with --dns-domain, DNS is asked only if it does not "
+            + "answer) and the hosts that did not (tried again only after a backoff, 1 s doubling to 60 s).",
         HelpName = "FILE",
     };
 
@@ -107,7 +111,7 @@ internal sealed class ActivateCommand
             : _catalog.FindByKmsId(parse.GetValue(KmsId)!.Value);
         var timeout = TimeSpan.FromSeconds(parse.GetValue(Timeout));
         return new ActivateSettings(
-            parse.GetValue(Host),
+            parse.GetValue(Host) ?? [],
             product,
             parse.GetValue(Protocol) ?? product.DefaultProtocol,
             parse.GetValue(Cmid) ?? Guid.NewGuid(),
@@ -122,7 +126,8 @@ internal sealed class ActivateCommand
                 ReceiveTimeout = timeout,
             },
             parse.GetValue(Json),
-            Dns.GetSettings(parse, parse.GetValue(DnsCache)));
+            Dns.GetSettings(parse),
+            parse.GetValue(HostCache));
     }
 
     private Task<int> RunAsync(ParseResult parse, CancellationToken cancellationToken) =>

@@ -6,7 +6,7 @@ using KmsFarm.Protocol.Kms;
 namespace KmsFarm.Client.Cli;
 
 /// <summary>Runs <c>activate</c>: one connection, <see cref="ActivateSettings.Count"/> requests, a report per request.
-/// With <c>--dns-domain</c> the host is found as a Windows client finds it (see <see cref="ConnectAsync"/>).</summary>
+/// With several hosts or <c>--dns-domain</c> the host is found as a Windows client finds it (see <see cref="ConnectAsync"/>).</summary>
 internal static partial class ActivateRunner
 {
     public static async Task<int> RunAsync(ActivateSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
@@ -16,11 +16,13 @@ internal static partial class ActivateRunner
         string? failure = null;
         int exitCode = ExitCodes.Success;
         KmsHostCandidate? answered = null;
-        HostEndpoint? endpoint = settings.Host;
+        HostEndpoint? endpoint = settings.Hosts.Count == 1 ? settings.Hosts[0] : null;
         var machine = new KmsClientMachine(settings.ClientMachineId, settings.WorkstationName, settings.Product);
+        var cache = settings.HostCache is { } cachePath ? KmsHostCache.Load(cachePath) : null;
         try
         {
-            var connected = await ConnectAsync(settings, settings.Json ? TextWriter.Null : output, unreachable, cancellationToken).ConfigureAwait(false);
+            var connected = await ConnectAsync(settings, cache, settings.Json ? TextWriter.Null : output, unreachable, cancellationToken)
+                .ConfigureAwait(false);
             (answered, endpoint) = (connected.Host, connected.Endpoint);
             await using var connection = connected.Connection;
             for (int i = 1; i <= settings.Count; i++)
@@ -58,10 +60,16 @@ internal static partial class ActivateRunner
             exitCode = ExitCodes.NetworkError;
         }
 
-        // The host answered (an activation or a refusal): remember it, as a Windows client caches its KMS host.
-        if (settings.Dns is { CachePath: { } cachePath } dns && answered is not null && exitCode is ExitCodes.Success or ExitCodes.Refused)
+        // The host answered (an activation or a refusal): remember it, as a Windows client caches its KMS host; and remember
+        // the hosts that did not answer, so the next run tries them only after their backoff.
+        if (cache is not null)
         {
-            KmsHostCache.Load(cachePath).Save(dns.Domain, answered);
+            if (answered is not null && exitCode is ExitCodes.Success or ExitCodes.Refused)
+            {
+                cache.Keep(CacheKey(settings), answered);
+            }
+
+            cache.Save();
         }
 
         if (settings.Json)
@@ -69,7 +77,7 @@ internal static partial class ActivateRunner
             CliJson.Write(output, new
             {
                 host = endpoint?.ToString(),
-                kmsHost = settings.Dns is null ? null : answered?.Name,
+                kmsHost = settings.Dns is null && settings.Hosts.Count == 1 ? null : answered?.Name,
                 dnsDomain = settings.Dns?.Domain,
                 unreachable = unreachable.Count > 0 ? unreachable : null,
                 product = settings.Product.Name,

@@ -2,9 +2,10 @@ using KmsFarm.Protocol.Kms;
 
 namespace KmsFarm.Client.Cli;
 
-/// <param name="Host">The host given with --host, or null when <paramref name="Dns"/> finds the hosts.</param>
+/// <param name="Hosts">The hosts given with --host, in the order given; empty when <paramref name="Dns"/> finds them.</param>
+/// <param name="HostCache">--host-cache: the file remembering the host that answered and those that did not, or null.</param>
 internal sealed record ActivateSettings(
-    HostEndpoint? Host,
+    IReadOnlyList<HostEndpoint> Hosts,
     ClientProduct Product,
     KmsProtocolVersion Protocol,
     Guid ClientMachineId,
@@ -12,4 +13,5 @@ internal sealed record ActivateSettings(
     int Count,
     KmsClientOptions ClientOptions,
     bool Json,
-    DnsDiscoverySettings? Dns = null);
+    DnsDiscoverySettings? Dns = null,
+    string? HostCache = null);

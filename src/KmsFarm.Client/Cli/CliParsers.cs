@@ -8,18 +8,6 @@ namespace KmsFarm.Client.Cli;
 /// <summary>Custom value parsers: they report a clear message through the parse result instead of throwing.</summary>
 internal static class CliParsers
 {
-    public static HostEndpoint? Host(ArgumentResult result)
-    {
-        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
-        if (HostEndpoint.TryParse(text, out var endpoint, out var error))
-        {
-            return endpoint;
-        }
-
-        result.AddError("--host: " + error);
-        return null;
-    }
-
     public static IReadOnlyList<HostEndpoint>? HostList(ArgumentResult result)
     {
         var text = string.Join(',', result.Tokens.Select(t => t.Value));
@@ -28,7 +16,7 @@ internal static class CliParsers
             return endpoints;
         }
 
-        result.AddError("--hosts: " + error);
+        result.AddError((result.Parent is OptionResult option ? option.Option.Name : "--hosts") + ": " + error);
         return null;
     }
 

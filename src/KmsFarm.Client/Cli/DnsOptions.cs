@@ -50,6 +50,6 @@ internal sealed class DnsOptions
         });
     }
 
-    public DnsDiscoverySettings? GetSettings(ParseResult parse, string? cachePath = null) =>
-        parse.GetValue(Domain) is { } domain ? new DnsDiscoverySettings(domain, parse.GetValue(Server), cachePath) : null;
+    public DnsDiscoverySettings? GetSettings(ParseResult parse) =>
+        parse.GetValue(Domain) is { } domain ? new DnsDiscoverySettings(domain, parse.GetValue(Server)) : null;
 }

@@ -25,7 +25,7 @@ internal static class LoadReportWriter
             Row("Below N_Policy", string.Create(ic, $"{r.ActivationsBelowNPolicy} answers carried a count below the product's N_Policy"));
         }
 
-        Row("Errors", string.Create(ic, $"{string.Join(", ", r.Errors.Select(e => $"{e.Key} {e.Value}"))}{(r.Failovers > 0 ? $" (fail-overs {r.Failovers}, by {r.MachinesFailedOver} machines)" : string.Empty)}"));
+        Row("Errors", string.Create(ic, $"{string.Join(", ", r.Errors.Select(e => $"{e.Key} {e.Value}"))}{(r.Failovers > 0 || r.MachinesFailedOver > 0 ? $" (fail-overs {r.Failovers}; {r.MachinesFailedOver} machines moved to another host)" : string.Empty)}"));
         foreach (var (hresult, count) in r.RefusedByHResult)
         {
             Row("  refused " + hresult, count.ToString(ic));

@@ -7,10 +7,12 @@ using KmsFarm.Protocol.Rpc;
 
 namespace KmsFarm.Client.Load;
 
-/// <summary>Drives a simulated population against one or more KMS hosts for a fixed duration. Machine i prefers host
-/// i mod H and fails over to the following hosts when its host does not answer (connect failure or timeout); with hosts
-/// found in DNS each machine follows its own RFC 2782 order instead and keeps the host that answered
-/// (LoadGenerator.Discovery.cs).</summary>
+/// <summary>Drives a simulated population against one or more KMS hosts for a fixed duration. Each machine behaves like a
+/// Windows client: it tries the host that answered it last first, else its own order of the hosts (machine i starts at
+/// host i mod H; with hosts found in DNS, its own RFC 2782 order), fails over while a host does not answer (connect
+/// failure or timeout) and keeps the host that answered (LoadGenerator.Hosts.cs). A host that did not answer is tried
+/// again only after a backoff shared by all machines (<see cref="HostBackoff"/>), so a dead or frozen host costs a
+/// timeout now and then, not on every request.</summary>
 public sealed partial class LoadGenerator
 {
     private readonly LoadSettings _settings;
@@ -24,9 +26,11 @@ public sealed partial class LoadGenerator
     private readonly List<int> _activated = [];
     private readonly int[] _activatedVia; // host index + 1 of the first successful activation, 0 = never activated
     private readonly RatePacer? _pacer;
-    private readonly int[]? _kept; // DNS mode: host index + 1 that answered machine i last, 0 = none yet
+    private readonly int[] _kept; // host index + 1 that answered machine i last, 0 = none yet
     private readonly Dictionary<DnsSrv.SrvTarget, int>? _hostOfRecord;
-    private readonly int[] _failedOver; // 1 once machine i was answered by a host other than the first it tried
+    private readonly int[] _failedOver; // 1 once machine i was answered by a host other than its first choice
+    private readonly string[] _hostNames;
+    private readonly HostBackoff _backoff;
     private readonly ConcurrentQueue<AcknowledgedActivation>? _acknowledged;
     private readonly LiveLatencyHistogram _liveLatency = new();
     private readonly ProductGroup[] _groups;
@@ -44,7 +48,8 @@ public sealed partial class LoadGenerator
     private long _ndr32;
     private long _ndr64;
 
-    public LoadGenerator(LoadSettings settings, MachinePopulation population)
+    /// <param name="time">The clock of the hosts' backoff (tests move it by hand); the system clock by default.</param>
+    public LoadGenerator(LoadSettings settings, MachinePopulation population, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(settings.Hosts.Count, nameof(settings));
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(settings.Concurrency, nameof(settings));
@@ -54,13 +59,15 @@ public sealed partial class LoadGenerator
         _hostErrors = new long[settings.Hosts.Count];
         _activatedVia = new int[population.Count];
         _failedOver = new int[population.Count];
+        _kept = new int[population.Count];
+        _hostNames = settings.Hosts.Select(h => h.ToString()).ToArray();
+        _backoff = new HostBackoff(time);
         _acknowledged = settings.KeepAcknowledged ? new ConcurrentQueue<AcknowledgedActivation>() : null;
         _pacer = settings.Rate is { } rate ? new RatePacer(rate) : null;
         _groups = population.Mix.Entries.Select(e => e.Product.Group).Distinct().Order().ToArray();
         if (settings.SrvRecords is { } records)
         {
             ArgumentOutOfRangeException.ThrowIfNotEqual(records.Count, settings.Hosts.Count, nameof(settings));
-            _kept = new int[population.Count];
             _hostOfRecord = new Dictionary<DnsSrv.SrvTarget, int>(ReferenceEqualityComparer.Instance);
             for (int h = 0; h < records.Count; h++)
             {
@@ -202,23 +209,74 @@ public sealed partial class LoadGenerator
         return true;
     }
 
-    /// <summary>Sends machine <paramref name="index"/>'s request, failing over across hosts. True when a host answered
-    /// (activation or refusal).</summary>
+    /// <summary>Sends machine <paramref name="index"/>'s request: to the host it kept, else in its own order, hosts backing
+    /// off last, failing over while a host does not answer. True when a host answered (activation or refusal).</summary>
     private async Task<bool> SendAsync(int index, bool renewal, KmsClientConnection?[] connections, LatencyRecorder latency, CancellationToken cancellationToken)
     {
         var machine = _population[index];
         var version = _settings.Protocol ?? machine.Product.DefaultProtocol;
-        int hostCount = _settings.Hosts.Count;
-        int[]? order = null;
-        for (int attempt = 0; attempt < hostCount; attempt++)
+        int kept = Volatile.Read(ref _kept[index]) - 1;
+        bool hostFailed = false;
+        foreach (int h in _backoff.Order(Preferred(index, kept), host => _hostNames[host]))
         {
-            if (attempt > 0)
+            if (hostFailed)
             {
                 Interlocked.Increment(ref _failovers);
             }
 
-            int h = _kept is null ? (index + attempt) % hostCount : DiscoveredHost(index, attempt, ref order);
+            var (outcome, result) = await TryHostAsync(h, machine, version, renewal, connections, cancellationToken).ConfigureAwait(false);
+            if (outcome == HostOutcome.HostDown)
+            {
+                _backoff.RecordFailure(_hostNames[h]);
+                hostFailed = true;
+                continue;
+            }
+
+            if (outcome == HostOutcome.RequestFailed)
+            {
+                return false;
+            }
+
+            _backoff.RecordSuccess(_hostNames[h]);
+            Interlocked.Increment(ref result!.TransferSyntax == RpcTransferSyntax.Ndr64 ? ref _ndr64 : ref _ndr32);
+            Keep(index, h);
+            if (h != (kept >= 0 ? kept : FirstChoice(index)))
+            {
+                Volatile.Write(ref _failedOver[index], 1);
+            }
+
+            if (!result.Succeeded)
+            {
+                Interlocked.Increment(ref _refused);
+                _refusedByHResult.AddOrUpdate(result.HResult, 1, (_, n) => n + 1);
+                RecordError(h, LoadErrorKind.Refused);
+                return true;
+            }
+
+            latency.Record(result.Elapsed);
+            _liveLatency.Record(result.Elapsed);
+            RecordActivation(index, h, renewal, result.Response!);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>One request to host <paramref name="h"/> on the worker's connection to it (opened if needed). A kept
+    /// connection the host has closed since (idle timeout, connection lifetime, restart) is replaced once by a new one,
+    /// as an HTTP client retries on a stale keep-alive connection: KMS requests are idempotent per machine.</summary>
+    private async Task<(HostOutcome Outcome, KmsActivationResult? Result)> TryHostAsync(
+        int h,
+        KmsClientMachine machine,
+        KmsProtocolVersion version,
+        bool renewal,
+        KmsClientConnection?[] connections,
+        CancellationToken cancellationToken)
+    {
+        for (int round = 0; ; round++)
+        {
             var connection = connections[h];
+            bool reused = connection is not null;
             try
             {
                 if (connection is null)
@@ -229,60 +287,43 @@ public sealed partial class LoadGenerator
                 }
 
                 var request = machine.CreateRequest(version, DateTime.UtcNow, renewal ? KmsRequestFactory.LicensedStatus : KmsRequestFactory.DefaultLicenseStatus);
-                var result = await connection.ActivateAsync(version, request, cancellationToken).ConfigureAwait(false);
-                Interlocked.Increment(ref result.TransferSyntax == RpcTransferSyntax.Ndr64 ? ref _ndr64 : ref _ndr32);
-                Keep(index, h);
-                if (attempt > 0)
-                {
-                    Volatile.Write(ref _failedOver[index], 1);
-                }
-
-                if (!result.Succeeded)
-                {
-                    Interlocked.Increment(ref _refused);
-                    _refusedByHResult.AddOrUpdate(result.HResult, 1, (_, n) => n + 1);
-                    RecordError(h, LoadErrorKind.Refused);
-                    return true;
-                }
-
-                latency.Record(result.Elapsed);
-                _liveLatency.Record(result.Elapsed);
-                RecordActivation(index, h, renewal, result.Response!);
-                return true;
+                return (HostOutcome.Answered, await connection.ActivateAsync(version, request, cancellationToken).ConfigureAwait(false));
             }
             catch (KmsConnectException ex)
             {
                 RecordError(h, ex.IsTimeout ? LoadErrorKind.Timeout : LoadErrorKind.Connect);
-                connection = null;
+                return (HostOutcome.HostDown, null);
             }
             catch (TimeoutException)
             {
                 RecordError(h, LoadErrorKind.Timeout);
                 await DropAsync(connections, h).ConfigureAwait(false);
-                connection = null;
+                return (HostOutcome.HostDown, null);
             }
             catch (KmsProtocolException)
             {
                 RecordError(h, LoadErrorKind.Protocol);
                 await DropAsync(connections, h).ConfigureAwait(false);
-                return false;
+                return (HostOutcome.RequestFailed, null);
+            }
+            catch (Exception ex) when (ex is IOException or SocketException && reused && round == 0)
+            {
+                await DropAsync(connections, h).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or SocketException)
             {
                 RecordError(h, LoadErrorKind.ConnectionLost);
                 await DropAsync(connections, h).ConfigureAwait(false);
-                return false;
+                return (HostOutcome.RequestFailed, null);
             }
             finally
             {
-                if (_settings.NewConnectionPerActivation && connection is not null)
+                if (_settings.NewConnectionPerActivation)
                 {
                     await DropAsync(connections, h).ConfigureAwait(false);
                 }
             }
         }
-
-        return false;
     }
 
     private static async ValueTask DropAsync(KmsClientConnection?[] connections, int host)

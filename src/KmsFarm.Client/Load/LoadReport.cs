@@ -7,7 +7,8 @@ namespace KmsFarm.Client.Load;
 /// <see cref="Errors"/> counts error events by kind, including connect failures and timeouts that were followed by a
 /// fail-over to the next host (<see cref="Failovers"/>) and refusals. <see cref="TargetRate"/> is the paced rate asked
 /// for (null when unpaced). <see cref="MachinesFailedOver"/> counts the machines that were answered at least once by a host
-/// other than the first one they tried for that request.</summary>
+/// other than their first choice (the host they kept, or before any answer the first of their own order): they moved
+/// because that host did not answer, or was backing off after it did not answer another machine.</summary>
 public sealed record LoadReport(
     TimeSpan Elapsed,
     int Clients,

@@ -18,6 +18,11 @@ public static class CommandLineFlags
         ["--http-endpoint"] = new("KmsFarm:Listener:HttpEndpoint", false, "HOST:PORT for /healthz (default 127.0.0.1:8688)"),
         ["--max-connections"] = new("KmsFarm:Listener:MaxConnections", false, "concurrent KMS connections (default 1000)"),
         ["--idle-timeout"] = new("KmsFarm:Listener:IdleTimeout", false, "seconds (or hh:mm:ss) without a complete PDU before closing (default 30)"),
+        ["--max-connections-per-source"] = new("KmsFarm:Listener:MaxConnectionsPerSource", false, "concurrent KMS connections from one address (default 64)"),
+        ["--handshake-timeout"] = new("KmsFarm:Listener:HandshakeTimeout", false, "seconds (or hh:mm:ss) a new connection has to complete its RPC bind (default 5)"),
+        ["--connection-lifetime"] = new("KmsFarm:Listener:ConnectionLifetime", false, "seconds (or hh:mm:ss) after which a connection is closed between requests (default 300)"),
+        ["--request-rate"] = new("KmsFarm:Listener:RequestRate", false, "activation requests per second per address, sustained; 0 turns the limit off (default 100)"),
+        ["--request-burst"] = new("KmsFarm:Listener:RequestBurst", false, "activation requests one address may send back to back (default 1000)"),
         ["--max-fragment-length"] = new("KmsFarm:Listener:MaxFragmentLength", false, "largest RPC PDU accepted, bytes (default 5840)"),
         ["--allow"] = new("KmsFarm:Access:Allow", true, "CIDR allowed to connect (repeatable; default private ranges and loopback)"),
         ["--deny"] = new("KmsFarm:Access:Deny", true, "CIDR refused (repeatable; wins over --allow)"),
@@ -87,7 +92,8 @@ public static class CommandLineFlags
                 value = args[++i];
             }
 
-            if ((name is "--idle-timeout" or "--dns-ttl" or "--dns-refresh-interval" or "--history-purge-interval")
+            if ((name is "--idle-timeout" or "--handshake-timeout" or "--connection-lifetime" or "--dns-ttl" or "--dns-refresh-interval"
+                    or "--history-purge-interval")
                 && int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seconds))
             {
                 value = TimeSpan.FromSeconds(seconds).ToString("c", CultureInfo.InvariantCulture);

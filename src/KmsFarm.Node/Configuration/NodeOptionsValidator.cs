@@ -47,6 +47,31 @@ public sealed class NodeOptionsValidator :
             yield return $"{KmsListenerOptions.SectionName}:IdleTimeout (--idle-timeout) is {options.IdleTimeout.ToString("c", CultureInfo.InvariantCulture)}; expected 1 to 600 seconds.";
         }
 
+        if (options.MaxConnectionsPerSource is < 1 or > 1_000_000)
+        {
+            yield return $"{KmsListenerOptions.SectionName}:MaxConnectionsPerSource (--max-connections-per-source) is {I(options.MaxConnectionsPerSource)}; expected 1..1000000.";
+        }
+
+        if (options.HandshakeTimeout < KmsListenerOptions.MinIdleTimeout || options.HandshakeTimeout > KmsListenerOptions.MaxIdleTimeout)
+        {
+            yield return $"{KmsListenerOptions.SectionName}:HandshakeTimeout (--handshake-timeout) is {options.HandshakeTimeout.ToString("c", CultureInfo.InvariantCulture)}; expected 1 to 600 seconds.";
+        }
+
+        if (options.ConnectionLifetime < KmsListenerOptions.MinIdleTimeout || options.ConnectionLifetime > KmsListenerOptions.MaxConnectionLifetime)
+        {
+            yield return $"{KmsListenerOptions.SectionName}:ConnectionLifetime (--connection-lifetime) is {options.ConnectionLifetime.ToString("c", CultureInfo.InvariantCulture)}; expected 1 second to 24 hours.";
+        }
+
+        if (!double.IsFinite(options.RequestRate) || options.RequestRate is < 0 or > 1_000_000)
+        {
+            yield return $"{KmsListenerOptions.SectionName}:RequestRate (--request-rate) is {options.RequestRate.ToString(CultureInfo.InvariantCulture)}; expected 0 (off) to 1000000 requests per second.";
+        }
+
+        if (options.RequestBurst is < 1 or > 1_000_000)
+        {
+            yield return $"{KmsListenerOptions.SectionName}:RequestBurst (--request-burst) is {I(options.RequestBurst)}; expected 1..1000000.";
+        }
+
         if (options.MaxFragmentLength is < 1024 or > 65535)
         {
             yield return $"{KmsListenerOptions.SectionName}:MaxFragmentLength (--max-fragment-length) is {I(options.MaxFragmentLength)}; expected 1024..65535.";

@@ -14,25 +14,28 @@ using Microsoft.Extensions.Options;
 
 namespace KmsFarm.Node.Connections;
 
-/// <summary>One KMS connection: access check and connection cap at accept (before any byte is read), then the pipe read
-/// loop driving an <see cref="RpcServerSession"/>; each KMS call is decoded, decided by the <see cref="ActivationService"/>
-/// and answered on the same association. Registered once (a singleton) so the cap and association groups are per node.</summary>
+/// <summary>One KMS connection: access check and admission (the node's cap, then its source's limit) at accept, before any
+/// byte is read; then the pipe read loop driving an <see cref="RpcServerSession"/> under the handshake, idle and lifetime
+/// deadlines; each KMS call within its source's request rate is decoded, decided by the <see cref="ActivationService"/> and
+/// answered on the same association. Registered once (a singleton) so association groups are per node; the limits live in
+/// <see cref="ConnectionAdmission"/>.</summary>
 public sealed partial class KmsConnectionHandler : ConnectionHandler
 {
     private readonly NodeRuntime _runtime;
     private readonly IpAccessList _accessList;
+    private readonly ConnectionAdmission _admission;
     private readonly KmsListenerOptions _options;
     private readonly KmsMetrics _metrics;
     private readonly IHostApplicationLifetime _lifetime;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly LogRateLimiter _decideFailureLog;
-    private int _activeConnections;
     private uint _associationGroup;
 
     public KmsConnectionHandler(
         NodeRuntime runtime,
         IpAccessList accessList,
+        ConnectionAdmission admission,
         IOptions<KmsListenerOptions> options,
         KmsMetrics metrics,
         IHostApplicationLifetime lifetime,
@@ -41,6 +44,7 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
     {
         _runtime = runtime;
         _accessList = accessList;
+        _admission = admission;
         _options = options.Value;
         _metrics = metrics;
         _lifetime = lifetime;
@@ -53,23 +57,30 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
     }
 
     /// <summary>Connections currently served (not counting refused ones).</summary>
-    public int ActiveConnections => Volatile.Read(ref _activeConnections);
+    public int ActiveConnections => _admission.ActiveConnections;
 
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         var remote = connection.RemoteEndPoint as IPEndPoint;
         if (remote is null || !_accessList.IsAllowed(remote.Address))
         {
-            _metrics.ConnectionRejected("access_denied");
+            _admission.Refuse(remote?.Address ?? IPAddress.None, AdmissionRefusal.AccessDenied);
             _logger.ConnectionRefusedByAccessList(remote?.Address);
             return;
         }
 
-        if (Interlocked.Increment(ref _activeConnections) > _options.MaxConnections)
+        var ticket = _admission.TryAdmit(remote.Address, out var refusal);
+        if (ticket is null)
         {
-            Interlocked.Decrement(ref _activeConnections);
-            _metrics.ConnectionRejected("connection_limit");
-            _logger.ConnectionRefusedOverCapacity(remote, _options.MaxConnections);
+            if (refusal == AdmissionRefusal.PerSourceLimit)
+            {
+                _logger.ConnectionRefusedPerSourceLimit(remote, _options.MaxConnectionsPerSource);
+            }
+            else
+            {
+                _logger.ConnectionRefusedOverCapacity(remote, _options.MaxConnections);
+            }
+
             return;
         }
 
@@ -83,16 +94,16 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
             }
 
             using var scope = _logger.BeginConnectionScope(connection.ConnectionId, remote);
-            await ServeAsync(connection, remote).ConfigureAwait(false);
+            await ServeAsync(connection, remote, ticket).ConfigureAwait(false);
         }
         finally
         {
-            Interlocked.Decrement(ref _activeConnections);
+            _admission.Release(ticket);
             _metrics.ConnectionStopped(counted, started);
         }
     }
 
-    private async Task ServeAsync(ConnectionContext connection, IPEndPoint remote)
+    private async Task ServeAsync(ConnectionContext connection, IPEndPoint remote, AdmissionTicket ticket)
     {
         uint group = Interlocked.Increment(ref _associationGroup);
         ushort localPort = (ushort)((connection.LocalEndPoint as IPEndPoint)?.Port ?? 0);
@@ -100,8 +111,9 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
         _logger.ConnectionAccepted(group);
 
         var closeRequested = connection.Features.Get<IConnectionLifetimeNotificationFeature>()?.ConnectionClosedRequested ?? CancellationToken.None;
-        using var idle = new CancellationTokenSource(_options.IdleTimeout, _timeProvider);
-        using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, _lifetime.ApplicationStopping, closeRequested);
+        var deadlines = new ConnectionDeadlines(_options, _timeProvider.GetTimestamp(), _timeProvider.TimestampFrequency);
+        using var timer = new CancellationTokenSource(deadlines.Arm(bound: false, _timeProvider.GetTimestamp()), _timeProvider);
+        using var readCancel = CancellationTokenSource.CreateLinkedTokenSource(timer.Token, _lifetime.ApplicationStopping, closeRequested);
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         string clientAddress = (remote.Address.IsIPv4MappedToIPv6 ? remote.Address.MapToIPv4() : remote.Address).ToString();
@@ -118,16 +130,9 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
                 }
                 catch (OperationCanceledException)
                 {
-                    if (idle.IsCancellationRequested)
-                    {
-                        _logger.ConnectionIdleTimeout(_options.IdleTimeout);
-                        state.CloseReason = "idle timeout";
-                    }
-                    else
-                    {
-                        state.CloseReason = "node stopping";
-                    }
-
+                    state.CloseReason = timer.IsCancellationRequested
+                        ? DeadlinePassed(deadlines.Passed(session.IsBound, _timeProvider.GetTimestamp()), ticket)
+                        : "node stopping";
                     break;
                 }
 
@@ -142,18 +147,27 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
                             break;
                         }
 
-                        // A complete PDU arrived: the connection is not idle.
-                        if (idle.TryReset())
-                        {
-                            idle.CancelAfter(_options.IdleTimeout);
-                        }
+                        // A complete PDU arrived: the connection is not idle (and may have completed its bind). CancelAfter moves
+                        // the timer (a no-op once it fired); TryReset would also drop the linked read token's registration, and
+                        // the timer would then never end a read again.
+                        long now = _timeProvider.GetTimestamp();
+                        deadlines.Activity(now);
+                        timer.CancelAfter(deadlines.Arm(session.IsBound, now));
 
                         if (status == RpcStatus.Call)
                         {
                             state.Requests++;
-                            if (!await AnswerAsync(session, call, output, clientAddress, connection.ConnectionClosed).ConfigureAwait(false))
+                            if (!_admission.TryTakeRequest(ticket))
                             {
-                                state.CloseReason = connection.ConnectionClosed.IsCancellationRequested ? "client closed before the answer" : "request not decided";
+                                // Over the source's rate: refused at once, before any decoding or store work.
+                                session.WriteFault(call, RpcFaultStatus.ServerTooBusy, output);
+                            }
+                            else if (!await AnswerAsync(session, call, output, clientAddress, connection.ConnectionClosed)
+                                .ConfigureAwait(false))
+                            {
+                                state.CloseReason = connection.ConnectionClosed.IsCancellationRequested
+                                    ? "client closed before the answer"
+                                    : "request not decided";
                             }
                         }
 
@@ -202,6 +216,23 @@ public sealed partial class KmsConnectionHandler : ConnectionHandler
         }
 
         _logger.ConnectionClosed(state.Requests, state.CloseReason ?? "closed");
+    }
+
+    /// <summary>The timer fired: the close reason, counting the handshake timeout and the lifetime as refusals.</summary>
+    private string DeadlinePassed(ConnectionDeadlines.Deadline deadline, AdmissionTicket ticket)
+    {
+        switch (deadline)
+        {
+            case ConnectionDeadlines.Deadline.Handshake:
+                _admission.Refuse(ticket.Source, AdmissionRefusal.HandshakeTimeout);
+                return "no bind within the handshake timeout";
+            case ConnectionDeadlines.Deadline.Lifetime:
+                _admission.Refuse(ticket.Source, AdmissionRefusal.Lifetime);
+                return "connection lifetime reached";
+            default:
+                _logger.ConnectionIdleTimeout(_options.IdleTimeout);
+                return "idle timeout";
+        }
     }
 
     private void ProtocolError(string reason)

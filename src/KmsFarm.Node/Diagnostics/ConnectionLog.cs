@@ -34,4 +34,28 @@ internal static partial class ConnectionLog
     [LoggerMessage(KmsEventId.ConnectionIdleTimeout, LogLevel.Debug, "No complete PDU within {IdleTimeout}; closing",
         EventName = "ConnectionIdleTimeout")]
     public static partial void ConnectionIdleTimeout(this ILogger logger, TimeSpan idleTimeout);
+
+    [LoggerMessage(KmsEventId.ConnectionRefusedPerSourceLimit, LogLevel.Debug,
+        "Connection from {RemoteEndPoint} refused: {MaxConnectionsPerSource} connections from its address already open",
+        EventName = "ConnectionRefusedPerSourceLimit")]
+    public static partial void ConnectionRefusedPerSourceLimit(this ILogger logger, EndPoint? remoteEndPoint, int maxConnectionsPerSource);
+
+    /// <summary>The summary of one source's refusals over an interval (one line per source per interval).</summary>
+    [LoggerMessage(KmsEventId.AdmissionRefusals, LogLevel.Warning,
+        "Refused {Refusals} connection(s) or request(s) from {Source} in the last {IntervalSeconds} s: {Reasons}",
+        EventName = "AdmissionRefusals")]
+    public static partial void AdmissionRefusals(this ILogger logger, long refusals, IPAddress source, int intervalSeconds, string reasons);
+
+    [LoggerMessage(KmsEventId.AdmissionRefusalsOtherSources, LogLevel.Warning,
+        "Refused {Refusals} connection(s) or request(s) from {Sources} more source(s) in the last {IntervalSeconds} s: {Reasons}",
+        EventName = "AdmissionRefusalsOtherSources")]
+    public static partial void AdmissionRefusalsOtherSources(
+        this ILogger logger, long refusals, int sources, int intervalSeconds, string reasons);
+
+    [LoggerMessage(KmsEventId.AdmissionSettings, LogLevel.Information,
+        "Admission: {MaxConnections} connections, {MaxConnectionsPerSource} per source address, bind within {HandshakeTimeout}, " +
+        "idle timeout {IdleTimeout}, lifetime {ConnectionLifetime}, requests per source {RequestRate}", EventName = "AdmissionSettings")]
+    public static partial void AdmissionSettings(
+        this ILogger logger, int maxConnections, int maxConnectionsPerSource, TimeSpan handshakeTimeout, TimeSpan idleTimeout,
+        TimeSpan connectionLifetime, string requestRate);
 }

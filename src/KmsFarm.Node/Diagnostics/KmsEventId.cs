@@ -14,6 +14,12 @@ public static class KmsEventId
     public const int ConnectionAborted = 1006;
     public const int ClientClosedBeforeAnswer = 1007;
 
+    // Admission control (1010-1019).
+    public const int ConnectionRefusedPerSourceLimit = 1010;
+    public const int AdmissionRefusals = 1011;
+    public const int AdmissionRefusalsOtherSources = 1012;
+    public const int AdmissionSettings = 1013;
+
     public const int RpcProtocolError = 2000;
     public const int RpcRequestAnswered = 2001;
     public const int RpcRequestRefused = 2002;

@@ -21,6 +21,7 @@ public sealed class KmsMetrics
     private readonly Counter<long> _protocolErrors;
     private readonly Counter<long> _accepted;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _refusals;
 
     public KmsMetrics(IMeterFactory meterFactory)
     {
@@ -39,7 +40,12 @@ public sealed class KmsMetrics
             "kms.rpc.connections.accepted", "{connection}", "KMS connections admitted (past the access list and the connection cap).");
         _protocolErrors = meter.CreateCounter<long>("kms.rpc.protocol_errors", "{error}", "Connections closed for breaking the protocol.");
         _rejected = meter.CreateCounter<long>(
-            "kms.rpc.connections.rejected", "{connection}", "Connections closed at accept (access list or connection cap).");
+            "kms.rpc.connections.rejected", "{connection}",
+            "Connections closed at accept (access list, connection cap, per-source limit).");
+        _refusals = meter.CreateCounter<long>(
+            "kms.admission.refusals", "{refusal}",
+            "Connections and requests refused by admission control, by reason: closed at accept, cut (handshake timeout, lifetime) or "
+            + "answered server-too-busy (request rate).");
     }
 
     /// <summary>Bounded product-group tag from the request's application id.</summary>
@@ -110,13 +116,24 @@ public sealed class KmsMetrics
         }
     }
 
-    /// <summary>A connection closed at accept. <paramref name="reason"/> (tag <c>error.type</c>): <c>access_denied</c> or
-    /// <c>connection_limit</c>.</summary>
+    /// <summary>A connection closed at accept. <paramref name="reason"/> (tag <c>error.type</c>): <c>access_denied</c>,
+    /// <c>connection_limit</c> or <c>per_source_limit</c>.</summary>
     public void ConnectionRejected(string reason)
     {
         if (_rejected.Enabled)
         {
             _rejected.Add(1, new KeyValuePair<string, object?>("error.type", reason));
+        }
+    }
+
+    /// <summary>Anything admission control refused. <paramref name="reason"/> (tag <c>reason</c>): <c>access_denied</c>,
+    /// <c>connection_limit</c>, <c>per_source_limit</c> (closed at accept), <c>handshake_timeout</c>, <c>lifetime</c>
+    /// (connection cut) or <c>rate_limited</c> (request answered nca_server_too_busy).</summary>
+    public void AdmissionRefused(string reason)
+    {
+        if (_refusals.Enabled)
+        {
+            _refusals.Add(1, new KeyValuePair<string, object?>("reason", reason));
         }
     }
 

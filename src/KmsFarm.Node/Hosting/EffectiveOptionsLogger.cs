@@ -32,6 +32,15 @@ internal sealed class EffectiveOptionsLogger(
             string.Join(", ", a.EffectiveAllow),
             a.Deny.Count == 0 ? "(none)" : string.Join(", ", a.Deny),
             node.Value.CatalogPath ?? "(built-in)");
+        logger.AdmissionSettings(
+            l.MaxConnections,
+            Math.Min(l.MaxConnectionsPerSource, l.MaxConnections),
+            l.HandshakeTimeout,
+            l.IdleTimeout,
+            l.ConnectionLifetime,
+            l.RequestRate > 0
+                ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{l.RequestRate}/s, burst {l.RequestBurst}")
+                : "unlimited");
         var c = cluster.Value;
         string clustering = location?.Kind == StoreKind.Postgres ? "membership in the PostgreSQL store" : "single silo on loopback";
         var advertised = SiloHostingExtensions.ChooseAdvertisedAddress(c.AdvertisedAddress, location?.Kind ?? StoreKind.Sqlite);

@@ -1,10 +1,13 @@
+using System.Globalization;
+using KmsFarm.Node.Connections;
 using KmsFarm.Node.Runtime;
 
 namespace KmsFarm.Node.Hosting;
 
 /// <summary>/healthz/live (the process runs) and /healthz/ready (serving: identity loaded, the silo active in its
-/// cluster, and the store answers), each answered within 2 s with the reason when not ready (<see cref="StoreReadinessProbe"/>).
-/// While start-up waits for the database, <see cref="StartupHealthServer"/> answers these on the same endpoint.</summary>
+/// cluster, a free KMS connection slot, and the store answers), each answered within 2 s with the reason when not ready
+/// (<see cref="StoreReadinessProbe"/>). While start-up waits for the database, <see cref="StartupHealthServer"/> answers
+/// these on the same endpoint.</summary>
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapKmsFarmHealth(this IEndpointRouteBuilder endpoints)
@@ -32,6 +35,14 @@ public static class HealthEndpoints
         if (membership.CurrentSnapshot.GetSiloStatus(self) != SiloStatus.Active)
         {
             return NotReady("silo is " + membership.CurrentSnapshot.GetSiloStatus(self) + " in its cluster");
+        }
+
+        // A node whose connection cap is taken refuses every new client: it says so, and a load balancer sends them elsewhere.
+        var admission = context.RequestServices.GetRequiredService<ConnectionAdmission>();
+        if (admission.IsFull)
+        {
+            return NotReady(string.Create(CultureInfo.InvariantCulture,
+                $"KMS connection cap reached ({admission.ActiveConnections} of {admission.MaxConnections} open)"));
         }
 
         var probe = context.RequestServices.GetRequiredService<StoreReadinessProbe>();

@@ -49,6 +49,7 @@ public static class NodeHostBuilderExtensions
         services.AddSingleton<IActivationStoreFactory>(sp => new MeteredStoreFactory(
             new StoreFactory(sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<IOptions<StoreOptions>>().Value.Durability),
             sp.GetRequiredService<StoreMetrics>()));
+        services.AddSingleton<ConnectionAdmission>();
         services.AddSingleton<KmsConnectionHandler>();
         services.AddSingleton<NodeEndpoints>();
         services.AddSingleton<StoreReadinessProbe>();

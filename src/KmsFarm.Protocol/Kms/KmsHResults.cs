@@ -14,6 +14,10 @@ public static class KmsHResults
     /// <summary>The client's clock differs from the host's by more than four hours.</summary>
     public const uint TimeSkew = 0xC004F06C;
 
+    /// <summary>HRESULT_FROM_WIN32(RPC_S_SERVER_TOO_BUSY): what a Windows client reports when the host answers a request
+    /// with the RPC fault nca_server_too_busy (a KmsFarm node does so over a source's request rate).</summary>
+    public const uint ServerTooBusy = 0x800706BB;
+
     /// <summary>Computed by the client, never sent by a host: the count is below the client's N_Policy.</summary>
     public const uint InsufficientCount = 0xC004F038;
 }

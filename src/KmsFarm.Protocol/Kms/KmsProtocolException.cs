@@ -19,6 +19,9 @@ public sealed class KmsProtocolException : Exception
     {
     }
 
+    /// <summary>The status of the RPC fault PDU the peer answered with, when that is what this exception reports.</summary>
+    public uint? FaultStatus { get; init; }
+
     [DoesNotReturn]
     public static void Throw(string message) => throw new KmsProtocolException(message);
 }

@@ -129,8 +129,11 @@ public sealed partial class RpcClientSession
             uint status = BinaryPrimitives.ReadUInt32LittleEndian(pdu[24..]);
             uint faultCall = BinaryPrimitives.ReadUInt32LittleEndian(pdu[12..]);
             State = RpcClientState.Bound;
-            Kms.KmsProtocolException.Throw(Format(
-                $"the server answered request call_id {_pendingCallId} with RPC fault {RpcFaultStatus.Describe(status)} (fault call_id {faultCall})"));
+            throw new Kms.KmsProtocolException(Format(
+                $"the server answered request call_id {_pendingCallId} with RPC fault {RpcFaultStatus.Describe(status)} (fault call_id {faultCall})"))
+            {
+                FaultStatus = status,
+            };
         }
 
         var header = ReadHeader(pdu, RpcPacketType.Response, "response");

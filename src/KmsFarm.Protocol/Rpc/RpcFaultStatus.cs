@@ -12,6 +12,10 @@ public static class RpcFaultStatus
     /// <summary>nca_s_proto_error: the request stub does not decode.</summary>
     public const uint ProtocolError = 0x1C01000B;
 
+    /// <summary>nca_server_too_busy: the server refuses the call for now (a Windows client reports RPC_S_SERVER_TOO_BUSY,
+    /// 0x800706BB). A KmsFarm node answers it to a request over its source's request rate.</summary>
+    public const uint ServerTooBusy = 0x1C010014;
+
     /// <summary>A readable name for <paramref name="status"/>, e.g. "nca_unk_if (0x1C010003)".</summary>
     public static string Describe(uint status)
     {
@@ -20,6 +24,7 @@ public static class RpcFaultStatus
             OperationRangeError => "nca_s_op_rng_error",
             UnknownInterface => "nca_unk_if",
             ProtocolError => "nca_s_proto_error",
+            ServerTooBusy => "nca_server_too_busy",
             0x00000005 => "access denied",
             0x000006F7 => "rpc_x_bad_stub_data",
             _ => null,

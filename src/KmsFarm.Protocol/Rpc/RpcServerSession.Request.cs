@@ -106,6 +106,15 @@ public sealed partial class RpcServerSession
         RpcStub.WriteFailure(output, call.CallId, call.ContextId, call.IsNdr64, hresult);
     }
 
+    /// <summary>Answers <paramref name="call"/> with a fault PDU (did-not-execute) carrying <paramref name="status"/>, e.g.
+    /// <see cref="RpcFaultStatus.ServerTooBusy"/>. The association stays bound.</summary>
+    public void WriteFault(in RpcCall call, uint status, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        EndAnswer(call);
+        RpcStub.WriteFault(output, call.CallId, call.ContextId, status);
+    }
+
     /// <summary>Each call returned by Process is answered exactly once.</summary>
     private void EndAnswer(in RpcCall call)
     {

@@ -161,6 +161,7 @@ public sealed class RpcClientSessionTests
         byte[] fault = RecordedVectors.LoadRaw("raw_request_unknown_context")[3].Bytes!;
         var e = Assert.Throws<KmsProtocolException>(() => client.ReadResponse(fault));
         Assert.Contains("nca_unk_if (0x1C010003)", e.Message, StringComparison.Ordinal);
+        Assert.Equal(RpcFaultStatus.UnknownInterface, e.FaultStatus);
         Assert.Equal(RpcClientState.Bound, client.State);
         client.WriteRequest(new byte[260], new ArrayBufferWriter<byte>());
         Assert.Equal(3u, client.LastCallId);

@@ -204,6 +204,24 @@ public sealed class RpcServerRequestTests
     }
 
     [Fact]
+    public void A_call_answered_with_a_fault_gets_it_with_its_call_and_context_and_the_association_goes_on()
+    {
+        var session = Bound();
+        var call = Assert.Single(ServerDriver.Drive(session, new ReadOnlySequence<byte>(Request(7, 1, true, Payload)), (_, _, _) => { }).Calls).Call;
+        var output = new ArrayBufferWriter<byte>();
+        session.WriteFault(call, RpcFaultStatus.ServerTooBusy, output);
+        byte[] fault = output.WrittenSpan.ToArray();
+        Assert.Equal(RpcFaultStatus.ServerTooBusy, FaultStatus(fault));
+        Assert.Equal(7u, CallId(fault));
+        Assert.Equal(1, fault[20]);
+        Assert.Equal(0x23, fault[3]); // first | last | did not execute
+        Assert.Throws<InvalidOperationException>(() => session.WriteFault(call, RpcFaultStatus.ServerTooBusy, new ArrayBufferWriter<byte>()));
+
+        var next = Send(session, Request(8, 0, false, Payload));
+        Assert.Equal(8u, Assert.Single(next.Calls).Call.CallId);
+    }
+
+    [Fact]
     public void Each_call_is_answered_exactly_once()
     {
         var session = Bound();
