@@ -202,12 +202,14 @@ EOF
 
 # ---- nodes ----------------------------------------------------------------------------------------------------------
 # start_node I: starts node I of the current scenario (its ports are kept, so a restart reuses them).
+# The load generator is one address standing for many machines, so the per-address admission limits are lifted, as the
+# farm benchmark does.
 start_node() {
     local i="$1"
     # Log lines stamped with the local time to the millisecond, to line them up with the faults.
     Logging__Console__FormatterOptions__TimestampFormat='HH:mm:ss.fff ' dotnet "$NODE_DLL" --kms-endpoint "127.0.0.1:${NODE_KMS[$i]}" --http-endpoint "127.0.0.1:${NODE_HTTP[$i]}" \
         --store "$STORE" --node-name "${NODE_NAME[$i]}" --silo-port "${NODE_SILO[$i]}" --advertised-address 127.0.0.1 \
-        --max-connections "$MAX_CONNECTIONS" \
+        --max-connections "$MAX_CONNECTIONS" --max-connections-per-source "$MAX_CONNECTIONS" --request-rate 0 \
         >>"$OUT/$SCENARIO-${NODE_NAME[$i]}.log" 2>&1 &
     NODE_PID[$i]=$!
 }
