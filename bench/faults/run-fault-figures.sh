@@ -531,11 +531,23 @@ scenario_pg_stop() {
     stop_nodes
 }
 
-# both_ready_after T: how long after T (epoch ms) each node's /healthz/ready answered 200 (polled every 0.2 s).
+# both_ready_after T: how long after T (epoch ms) each node's /healthz/ready first answered 200, both polled every 0.2 s
+# for up to 120 s.
 both_ready_after() {
-    local i t out=""
+    local i at=("" "") limit=$(( $(now_ms) + 120000 )) out=""
+    while [[ -z "${at[0]}" || -z "${at[1]}" ]] && (( $(now_ms) < limit )); do
+        for i in 0 1; do
+            [[ -z "${at[$i]}" ]] || continue
+            if ! alive "${NODE_PID[$i]}"; then at[$i]=exited; elif [[ "$(ready_code "$i")" == 200 ]]; then at[$i]="$(now_ms)"; fi
+        done
+        sleep 0.2
+    done
     for i in 0 1; do
-        if t="$(wait_ready "$i" 120)"; then out+="${NODE_NAME[$i]} ready $(secs $(( t - $1 ))) s after, "; else out+="${NODE_NAME[$i]} NOT ready, "; fi
+        case "${at[$i]}" in
+            "") out+="${NODE_NAME[$i]} NOT ready, " ;;
+            exited) out+="${NODE_NAME[$i]} exited, NOT ready, " ;;
+            *) out+="${NODE_NAME[$i]} ready $(secs $(( at[i] - $1 ))) s after, " ;;
+        esac
     done
     echo "${out%, }"
 }
