@@ -1,4 +1,5 @@
 using System.Net;
+using KmsFarm.Node.Configuration;
 using KmsFarm.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -77,13 +78,7 @@ public sealed class InProcessNode : IAsyncDisposable
         ];
         string[] args = [.. defaults.Where(d => !_extraArgs.Contains(d[0])).SelectMany(d => d), .. _extraArgs];
         int siloFlag = _extraArgs.ToList().IndexOf("--silo-port");
-        if (siloFlag < 0)
-        {
-            // Every in-process node is a silo: each needs its own silo-to-silo port, and farm nodes reach each other on loopback.
-            SiloPort = LoopbackPorts.Free();
-            args = [.. args, "--silo-port", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)];
-        }
-        else
+        if (siloFlag >= 0)
         {
             SiloPort = int.Parse(_extraArgs[siloFlag + 1], System.Globalization.CultureInfo.InvariantCulture);
         }
@@ -93,8 +88,30 @@ public sealed class InProcessNode : IAsyncDisposable
             args = [.. args, "--advertised-address", "127.0.0.1"];
         }
 
-        var app = NodeApplication.Create(args, _configure, contentRoot: Directory);
-        await app.StartAsync(cancellationToken);
+        WebApplication app;
+        for (int attempt = 1; ; attempt++)
+        {
+            string[] attemptArgs = args;
+            if (siloFlag < 0)
+            {
+                // Every in-process node is a silo: each needs its own silo-to-silo port, and farm nodes reach each other on loopback.
+                SiloPort = LoopbackPorts.Free();
+                attemptArgs = [.. args, "--silo-port", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            }
+
+            app = NodeApplication.Create(attemptArgs, _configure, contentRoot: Directory);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+                break;
+            }
+            catch (NodeStartupException ex) when (siloFlag < 0 && attempt < 3 && ex.Message.Contains("--silo-port", StringComparison.Ordinal))
+            {
+                // Another process took the chosen port between the choice and the bind: choose again.
+                await app.DisposeAsync();
+            }
+        }
+
         _app = app;
         var endpoints = app.Services.GetRequiredService<NodeEndpoints>();
         KmsEndPoint = endpoints.KmsEndPoints.Single();
