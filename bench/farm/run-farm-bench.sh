@@ -7,7 +7,7 @@
 # activation, and/or four sequential `vlmcs` clients, and records throughput, latency, CPU per process group, node RSS
 # and PostgreSQL commits. The `vlmcsd` scenario runs the same load against a vlmcsd binary the operator built (outside
 # this repository; give --vlmcsd PATH), so ratios come from one run. Everything is stopped and removed on exit. See
-# docs/BENCHMARKS.md ("Farm (load generator)") for the scenarios and how to read the output.
+# docs/BENCHMARKS.md ("Farm on Orleans", and "Harness" for the columns) for the scenarios and how to read the output.
 set -euo pipefail
 
 usage() {
@@ -267,11 +267,20 @@ run_vlmcs() {
     local host="${HOSTS%%,*}" i pids=() seconds
     seconds="$(echo "$DURATION" | sed 's/s$//')"
     local n0 p0 m0 x0=0 t0 load_before
+    local hosts_arr=(${HOSTS//,/ })
+    if [[ "$WARMUP" != 0 && "$WARMUP" != 0s ]]; then
+        # The same four clients, unrecorded, so the JIT has settled before the measured run (as for the load generator).
+        for i in 0 1 2 3; do
+            timeout -s INT "$(echo "$WARMUP" | sed 's/s$//')" "$VLMCS" -6 -n 2000000000 "${hosts_arr[$(( i % ${#hosts_arr[@]} ))]}" >/dev/null 2>&1 &
+            pids+=("$!")
+        done
+        for i in "${pids[@]}"; do wait "$i" || true; done
+        pids=()
+    fi
     load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
     [[ "$kind" == pg ]] && x0="$(xact_commit "$db")"
     n0="$(nodes_ticks)"; p0=0; [[ "$kind" == pg ]] && p0="$(pg_ticks)"; m0="$(machine_ticks)"; t0="$(date +%s.%N)"
     log "$scenario/vlmcs4: 4 x vlmcs -6 -n 2000000000 ${HOSTS//,/ } for ${seconds}s (client i uses host i mod H)"
-    local hosts_arr=(${HOSTS//,/ })
     for i in 0 1 2 3; do
         /usr/bin/time -f '%U %S' -o "$OUT/vlmcs-$scenario-$i.time" \
             timeout -s INT "$seconds" "$VLMCS" -6 -n 2000000000 "${hosts_arr[$(( i % ${#hosts_arr[@]} ))]}" >"$OUT/vlmcs-$scenario-$i.out" 2>&1 &
