@@ -34,6 +34,14 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# One lab at a time on a machine: labs share the 10.168.0.0/24 range and its route, so a second one (two test suites at
+# once) waits here for the first to finish.
+exec 9>/run/lock/kmsfarm-lab.lock
+if ! flock -w 900 9; then
+  echo "lab: another lab has held /run/lock/kmsfarm-lab.lock for 15 minutes" >&2
+  exit 1
+fi
+
 # --- what the lab needs ------------------------------------------------------------------------------------------
 need=()
 has() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
