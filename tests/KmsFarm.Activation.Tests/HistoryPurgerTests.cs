@@ -15,10 +15,10 @@ public sealed class HistoryPurgerTests
         var now = clock.GetUtcNow();
         for (int i = 0; i < 25; i++)
         {
-            await store.AppendRefusalAsync(Refusal(now.AddDays(-95).AddMinutes(i)), Ct);
+            await store.AppendRefusalAsync(TestRecords.Refusal(now.AddDays(-95).AddMinutes(i)), Ct);
         }
 
-        await store.AppendRefusalAsync(Refusal(now.AddDays(-89)), Ct);
+        await store.AppendRefusalAsync(TestRecords.Refusal(now.AddDays(-89)), Ct);
         var policy = new HistoryRetentionPolicy { BatchSize = 10, Pause = TimeSpan.Zero };
         var purger = new HistoryPurger(store, policy, clock, NullLogger.Instance);
 
@@ -31,22 +31,4 @@ public sealed class HistoryPurgerTests
         Assert.Equal(1, await purger.RunAsync(Ct));
         Assert.Null(await new HistoryPurger(store, policy with { Retention = TimeSpan.Zero }, clock, NullLogger.Instance).RunAsync(Ct));
     }
-
-    private static ActivationRecord Refusal(DateTimeOffset time) => new()
-    {
-        Time = time,
-        Node = "node-a",
-        ClientAddress = "192.0.2.1",
-        ProtocolVersion = 6,
-        Group = null,
-        ApplicationId = Guid.NewGuid(),
-        SkuId = Guid.NewGuid(),
-        KmsCountedId = Guid.NewGuid(),
-        ClientMachineId = Guid.NewGuid(),
-        MachineName = "pc",
-        LicenseStatus = 2,
-        IsClientVm = false,
-        RequiredClientCount = 25,
-        Result = 0xC004F042,
-    };
 }

@@ -1,4 +1,3 @@
-using KmsFarm.Activation;
 using KmsFarm.Node.Runtime;
 using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,10 +19,10 @@ public sealed class HistoryRetentionTests
         var now = DateTimeOffset.UtcNow;
         for (int i = 0; i < 30; i++)
         {
-            await store.AppendRefusalAsync(Refusal(now.AddDays(-100).AddMinutes(i)), ct);
+            await store.AppendRefusalAsync(TestRecords.Refusal(now.AddDays(-100).AddMinutes(i)), ct);
         }
 
-        var kept = Refusal(now.AddDays(-89));
+        var kept = TestRecords.Refusal(now.AddDays(-89));
         await store.AppendRefusalAsync(kept, ct);
 
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -36,22 +35,4 @@ public sealed class HistoryRetentionTests
         Assert.Equal(kept.ClientMachineId, Assert.Single(await store.GetHistoryAsync(100, ct)).ClientMachineId);
         Assert.Contains(logs.Entries, e => e.EventId.Name == "HistoryPurged" && e.Message.Contains("deleted 30 ", StringComparison.Ordinal));
     }
-
-    internal static ActivationRecord Refusal(DateTimeOffset time) => new()
-    {
-        Time = time,
-        Node = "node-a",
-        ClientAddress = "192.0.2.1",
-        ProtocolVersion = 6,
-        Group = null,
-        ApplicationId = Guid.NewGuid(),
-        SkuId = Guid.NewGuid(),
-        KmsCountedId = Guid.NewGuid(),
-        ClientMachineId = Guid.NewGuid(),
-        MachineName = "pc",
-        LicenseStatus = 2,
-        IsClientVm = false,
-        RequiredClientCount = 25,
-        Result = 0xC004F042,
-    };
 }

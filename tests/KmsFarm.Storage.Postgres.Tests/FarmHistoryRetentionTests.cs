@@ -1,4 +1,3 @@
-using KmsFarm.Activation;
 using KmsFarm.Node.Runtime;
 using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,7 +27,7 @@ public sealed class FarmHistoryRetentionTests(PostgresFixture postgres)
         while (DateTimeOffset.UtcNow < end)
         {
             // Old records keep arriving, so every run has something to delete and logs it.
-            await store.AppendRefusalAsync(Refusal(DateTimeOffset.UtcNow.AddDays(-100)), Ct);
+            await store.AppendRefusalAsync(TestRecords.Refusal(DateTimeOffset.UtcNow.AddDays(-100), "test"), Ct);
             await Task.Delay(250, Ct);
         }
 
@@ -49,22 +48,4 @@ public sealed class FarmHistoryRetentionTests(PostgresFixture postgres)
             "postgres:" + db,
             name,
             Ct);
-
-    private static ActivationRecord Refusal(DateTimeOffset time) => new()
-    {
-        Time = time,
-        Node = "test",
-        ClientAddress = "192.0.2.1",
-        ProtocolVersion = 6,
-        Group = null,
-        ApplicationId = Guid.NewGuid(),
-        SkuId = Guid.NewGuid(),
-        KmsCountedId = Guid.NewGuid(),
-        ClientMachineId = Guid.NewGuid(),
-        MachineName = "pc",
-        LicenseStatus = 2,
-        IsClientVm = false,
-        RequiredClientCount = 25,
-        Result = 0xC004F042,
-    };
 }
