@@ -1,12 +1,9 @@
-using KmsFarm.Activation;
 using KmsFarm.Node.Storage;
-using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KmsFarm.Node.Tests;
 
@@ -19,7 +16,7 @@ public sealed class OutageLogTests
     {
         var ct = TestContext.Current.CancellationToken;
         var logs = new CapturingLoggerProvider();
-        var factory = new FailingStoreFactory();
+        var factory = new FailingActivationStoreFactory();
         await using var node = await InProcessNode.StartAsync(
             configure: b =>
             {
@@ -46,47 +43,5 @@ public sealed class OutageLogTests
         var warnings = logs.Entries.Where(e => e.Level >= LogLevel.Warning && e.Category.StartsWith("KmsFarm", StringComparison.Ordinal)).ToArray();
         Assert.NotEmpty(warnings);
         Assert.True(warnings.Length <= 6, $"{warnings.Length} warnings for 40 failed requests:\n" + string.Join('\n', warnings.Select(w => $"{w.Category}: {w.Message}")));
-    }
-
-    private sealed class FailingStoreFactory : IActivationStoreFactory
-    {
-        public FailingStore? Store { get; private set; }
-
-        public IActivationStore Create(StoreLocation location)
-        {
-            Store = new FailingStore(new StoreFactory(NullLoggerFactory.Instance).Create(location));
-            return Store;
-        }
-    }
-
-    /// <summary>Delegates to the real store, or throws as an unreachable database would.</summary>
-    private sealed class FailingStore(IActivationStore inner) : IActivationStore
-    {
-        public volatile bool Failing;
-
-        public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-        public ValueTask<FarmIdentity> GetOrCreateIdentityAsync(Func<FarmIdentity> create, CancellationToken cancellationToken) =>
-            inner.GetOrCreateIdentityAsync(create, cancellationToken);
-
-        public ValueTask<StoredLedger> LoadLedgerAsync(ProductGroup group, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.LoadLedgerAsync(group, cancellationToken);
-
-        public ValueTask CommitLedgerAsync(LedgerCommit commit, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.CommitLedgerAsync(commit, cancellationToken);
-
-        public ValueTask AppendRefusalAsync(ActivationRecord record, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.AppendRefusalAsync(record, cancellationToken);
-
-        public ValueTask<LedgerSnapshot> GetLedgerAsync(ProductGroup group, DateTimeOffset now, CancellationToken cancellationToken) =>
-            inner.GetLedgerAsync(group, now, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken) =>
-            inner.GetHistoryAsync(limit, cancellationToken);
-
-        public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken) =>
-            Failing ? ValueTask.FromResult(false) : inner.IsReadyAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -1,11 +1,8 @@
-using KmsFarm.Activation;
 using KmsFarm.Node.Storage;
-using KmsFarm.Protocol.Catalog;
 using KmsFarm.Protocol.Kms;
 using KmsFarm.TestKit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace KmsFarm.Node.Tests;
 
@@ -17,7 +14,7 @@ public sealed class StoreFailureTests
     public async Task Store_failure_closes_the_connection_and_readiness_follows_the_store()
     {
         var ct = TestContext.Current.CancellationToken;
-        var switchable = new SwitchableStoreFactory();
+        var switchable = new FailingActivationStoreFactory();
         await using var node = await InProcessNode.StartAsync(
             configure: b => b.Services.Replace(ServiceDescriptor.Singleton<IActivationStoreFactory>(switchable)), cancellationToken: ct);
 
@@ -45,48 +42,5 @@ public sealed class StoreFailureTests
             Assert.Equal(KmsHResults.Success, hresult);
             Assert.Equal(2u, response!.CurrentCount);
         }
-    }
-
-    private sealed class SwitchableStoreFactory : IActivationStoreFactory
-    {
-        public SwitchableStore? Store { get; private set; }
-
-        public IActivationStore Create(StoreLocation location)
-        {
-            var inner = new StoreFactory(NullLoggerFactory.Instance).Create(location);
-            Store = new SwitchableStore(inner);
-            return Store;
-        }
-    }
-
-    /// <summary>Delegates to the real store, or throws as an unreachable database would.</summary>
-    private sealed class SwitchableStore(IActivationStore inner) : IActivationStore
-    {
-        public volatile bool Failing;
-
-        public ValueTask InitializeAsync(CancellationToken cancellationToken) => inner.InitializeAsync(cancellationToken);
-
-        public ValueTask<FarmIdentity> GetOrCreateIdentityAsync(Func<FarmIdentity> create, CancellationToken cancellationToken) =>
-            inner.GetOrCreateIdentityAsync(create, cancellationToken);
-
-        public ValueTask<StoredLedger> LoadLedgerAsync(ProductGroup group, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.LoadLedgerAsync(group, cancellationToken);
-
-        public ValueTask CommitLedgerAsync(LedgerCommit commit, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.CommitLedgerAsync(commit, cancellationToken);
-
-        public ValueTask AppendRefusalAsync(ActivationRecord record, CancellationToken cancellationToken) =>
-            Failing ? throw new IOException("database unreachable") : inner.AppendRefusalAsync(record, cancellationToken);
-
-        public ValueTask<LedgerSnapshot> GetLedgerAsync(ProductGroup group, DateTimeOffset now, CancellationToken cancellationToken) =>
-            inner.GetLedgerAsync(group, now, cancellationToken);
-
-        public ValueTask<IReadOnlyList<ActivationRecord>> GetHistoryAsync(int limit, CancellationToken cancellationToken) =>
-            inner.GetHistoryAsync(limit, cancellationToken);
-
-        public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken) =>
-            Failing ? ValueTask.FromResult(false) : inner.IsReadyAsync(cancellationToken);
-
-        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }
