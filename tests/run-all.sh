@@ -82,9 +82,11 @@ tests/KmsFarm.Fuzz/fuzz.sh --short || status=1
 set -e
 
 # One closing line over every test assembly: "N passed, N failed, N skipped".
-# The deploy checks' TAP counts and the lab (one check) are added to the dotnet test assemblies' counts.
+# The deploy checks' TAP counts and the lab (one check) are added to the dotnet test assemblies' counts; a test process
+# that died ("[FATAL ERROR]" from the xUnit adapter, no count of its own) is one failure.
 {
   sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0-9]*\), Skipped: *\([0-9]*\).*/\1 \2 \3/p' "$log"
+  echo "$(grep -c '\[FATAL ERROR\]' "$log") 0 0"
   awk '/^# pass /{p=$3} /^# fail /{f=$3} /^# skipped /{s=$3} END {print f+0, p+0, s+0}' "$deploy_log"
   case "$lab_result" in passed) echo "0 1 0" ;; failed) echo "1 0 0" ;; skipped) echo "0 0 1" ;; esac
 } | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}'

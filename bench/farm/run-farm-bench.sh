@@ -108,14 +108,17 @@ NODE_PIDS=()
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 # ---- clean-up -------------------------------------------------------------------------------------------------------
+# Only a pid that is still a child of this script is signalled: a reaped child's pid may belong to any process by now.
+own_child() { [[ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" == "$$" ]]; }
+
 stop_nodes() {
     local pid
     for pid in "${NODE_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
+        own_child "$pid" && kill -TERM "$pid" 2>/dev/null || true
     done
     for pid in "${NODE_PIDS[@]}"; do
-        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do own_child "$pid" || break; sleep 0.1; done
+        own_child "$pid" && kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
     NODE_PIDS=()

@@ -132,20 +132,24 @@ pg_pids() {
     pgrep -P "$pm" || true
 }
 
+# Only a pid that is still a child of this script is signalled: a reaped child's pid (a node killed by a scenario) may
+# belong to any process on the machine by now.
+own_child() { [[ -n "$1" && "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" == "$$" ]]; }
+
 stop_pid() {
     local pid="$1"
-    [[ -n "$pid" ]] || return 0
+    own_child "$pid" || { [[ -z "$pid" ]] || wait "$pid" 2>/dev/null; return 0; }
     kill -CONT "$pid" 2>/dev/null || true   # a stopped process would not act on SIGTERM
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do own_child "$pid" || break; sleep 0.1; done
+    own_child "$pid" && kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
 }
 
 stop_nodes() {
     local pid
-    for pid in "${NODE_PID[@]}"; do [[ -z "$pid" ]] || kill -CONT "$pid" 2>/dev/null || true; done
-    for pid in "${NODE_PID[@]}"; do [[ -z "$pid" ]] || kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${NODE_PID[@]}"; do own_child "$pid" && kill -CONT "$pid" 2>/dev/null || true; done
+    for pid in "${NODE_PID[@]}"; do own_child "$pid" && kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${NODE_PID[@]}"; do stop_pid "$pid"; done
     NODE_PID=()
 }

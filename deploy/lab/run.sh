@@ -81,12 +81,15 @@ pids=()
 namespaces=()
 added_route=
 ok=
+# Only a pid that is still a child of this script is signalled: once bash has reaped a child (node1 after its SIGKILL,
+# anything that exited), the kernel may give its pid to any other process on the machine, e.g. another test run's.
+own_child() { [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f2)" = "$$" ]; }
 cleanup() {
   set +e
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do own_child "$pid" && kill -TERM "$pid" 2>/dev/null; done
   for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
+    for _ in $(seq 50); do own_child "$pid" || break; sleep 0.1; done
+    own_child "$pid" && kill -KILL "$pid" 2>/dev/null
   done
   wait 2>/dev/null
   if [ -f "$work/pg/data/postmaster.pid" ]; then
