@@ -10,7 +10,7 @@ namespace KmsFarm.Storage.Postgres.Tests;
 [Trait("Category", "Cluster")]
 public sealed class FarmRestartTests(RestartablePostgres postgres) : IClassFixture<RestartablePostgres>
 {
-    private static readonly TimeSpan ServingAgainWithin = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ServingAgainWithin = TimeSpan.FromSeconds(15);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

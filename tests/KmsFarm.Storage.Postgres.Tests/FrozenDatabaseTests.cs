@@ -1,11 +1,12 @@
-using System.Diagnostics;
 using System.Net;
 using KmsFarm.TestKit;
 
 namespace KmsFarm.Storage.Postgres.Tests;
 
-/// <summary>A node over a PostgreSQL whose processes are all stopped (SIGSTOP): /healthz/ready still answers within 2 s,
-/// not ready and why, and is ready again once the database resumes.</summary>
+/// <summary>A node over a PostgreSQL whose processes are all stopped (SIGSTOP): /healthz/ready still answers, not ready and
+/// why, and is ready again once the database resumes. That the answer comes at the probe's 1.5 s budget is shown on the
+/// node's clock by ReadinessTests; here, on a real process and a real frozen server, the answer must simply come (within
+/// 10 s, however loaded the machine) instead of waiting for the database.</summary>
 public sealed class FrozenDatabaseTests : IAsyncLifetime
 {
     private PostgresServer _server = null!;
@@ -17,7 +18,7 @@ public sealed class FrozenDatabaseTests : IAsyncLifetime
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
 
     [Fact]
-    public async Task Readiness_answers_within_two_seconds_while_the_database_is_frozen()
+    public async Task Readiness_answers_not_ready_while_the_database_is_frozen()
     {
         if (!_server.IsThrowaway)
         {
@@ -35,9 +36,7 @@ public sealed class FrozenDatabaseTests : IAsyncLifetime
             {
                 using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
                 limit.CancelAfter(TimeSpan.FromSeconds(10));
-                var clock = Stopwatch.StartNew();
                 var response = await node.Http.GetAsync("/healthz/ready", limit.Token);
-                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"readiness took {clock.Elapsed}");
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
                 Assert.StartsWith("not ready: ", await response.Content.ReadAsStringAsync(Ct), StringComparison.Ordinal);
             }

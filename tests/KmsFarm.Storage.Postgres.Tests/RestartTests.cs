@@ -12,8 +12,9 @@ public sealed class RestartablePostgres : PostgresFixture;
 [Trait("Category", "Integration")]
 public sealed class RestartTests(RestartablePostgres postgres) : IClassFixture<RestartablePostgres>
 {
-    /// <summary>The bound the farm promises for serving again after the database returns.</summary>
-    private static readonly TimeSpan ReadyAgainWithin = TimeSpan.FromSeconds(5);
+    /// <summary>Patience for serving again after the database returns, on its own (measured: 0.2 s, docs/RELIABILITY.md); a
+    /// loaded test machine can stretch it, so the bound is generous: what fails is a node that does not recover.</summary>
+    private static readonly TimeSpan ReadyAgainWithin = TimeSpan.FromSeconds(15);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using KmsFarm.Activation;
 
 namespace KmsFarm.Node.Hosting;
@@ -7,8 +6,8 @@ namespace KmsFarm.Node.Hosting;
 /// a frozen database (SIGSTOP, a network that drops packets) can leave a probe waiting far longer than its cancellation
 /// asks, so the answer never waits for the probe beyond the budget. At most one probe is in flight: readiness requests
 /// during an outage share it instead of piling up connections, and one that has been stuck for
-/// <see cref="AbandonAfter"/> is left behind for a fresh one.</summary>
-internal sealed class StoreReadinessProbe
+/// <see cref="AbandonAfter"/> is left behind for a fresh one. Both deadlines run on <paramref name="timeProvider"/>.</summary>
+internal sealed class StoreReadinessProbe(TimeProvider timeProvider)
 {
     /// <summary>How long /healthz/ready waits for the store: the whole answer stays well under 2 s.</summary>
     public static readonly TimeSpan Budget = TimeSpan.FromSeconds(1.5);
@@ -25,10 +24,10 @@ internal sealed class StoreReadinessProbe
         Task<string?> probe;
         lock (_lock)
         {
-            if (_inFlight is null || _inFlight.IsCompleted || Stopwatch.GetElapsedTime(_startedAt) > AbandonAfter)
+            if (_inFlight is null || _inFlight.IsCompleted || timeProvider.GetElapsedTime(_startedAt) > AbandonAfter)
             {
-                _startedAt = Stopwatch.GetTimestamp();
-                _inFlight = ProbeAsync(store);
+                _startedAt = timeProvider.GetTimestamp();
+                _inFlight = ProbeAsync(store, timeProvider);
             }
 
             probe = _inFlight;
@@ -36,7 +35,7 @@ internal sealed class StoreReadinessProbe
 
         try
         {
-            return await probe.WaitAsync(Budget, cancellationToken).ConfigureAwait(false);
+            return await probe.WaitAsync(Budget, timeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -44,9 +43,9 @@ internal sealed class StoreReadinessProbe
         }
     }
 
-    private static async Task<string?> ProbeAsync(IActivationStore store)
+    private static async Task<string?> ProbeAsync(IActivationStore store, TimeProvider timeProvider)
     {
-        using var timeout = new CancellationTokenSource(AbandonAfter);
+        using var timeout = new CancellationTokenSource(AbandonAfter, timeProvider);
         try
         {
             return await store.IsReadyAsync(timeout.Token).ConfigureAwait(false) ? null : "the store does not answer (see the node's log)";
