@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using KmsFarm.Client.Cli;
 using KmsFarm.TestKit;
@@ -42,11 +40,10 @@ public sealed class DnsDiscoveryTests(BindFixture bind) : IClassFixture<BindFixt
     public async Task Activate_fails_over_past_targets_that_refuse_or_never_answer_to_the_next_srv_target()
     {
         int closedPort = LoopbackPorts.Free();
-        using var silent = new TcpListener(IPAddress.Loopback, 0); // accepts TCP (backlog) but never answers the bind
-        silent.Start();
+        await using var silent = new FrozenKmsHost();
         await using var server = new TestKmsServer();
         string domain = BindFixture.NewDomain();
-        await PublishAsync(domain, ("kms-closed", 0, 0, closedPort), ("kms-silent", 1, 0, ((IPEndPoint)silent.LocalEndpoint).Port), ("kms-good", 2, 0, server.Port));
+        await PublishAsync(domain, ("kms-closed", 0, 0, closedPort), ("kms-silent", 1, 0, silent.Endpoint.Port), ("kms-good", 2, 0, server.Port));
 
         var (code, output, _) = await RunAsync(
             "activate", "--dns-domain", domain, "--dns-server", Bind.Server, "--product", "Windows 10 Professional", "--timeout", "1");

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using KmsFarm.Client.Cli;
 using KmsFarm.TestKit;
@@ -143,12 +141,11 @@ public sealed class HostFailoverTests
     [Fact]
     public async Task Activate_moves_past_a_frozen_host_within_its_timeout()
     {
-        using var frozen = new TcpListener(IPAddress.Loopback, 0); // accepts TCP, never answers the bind
-        frozen.Start();
+        await using var frozen = new FrozenKmsHost();
         await using var live = new TestKmsServer();
 
         var (code, output, _) = await RunAsync(
-            "activate", "--host", $"127.0.0.1:{((IPEndPoint)frozen.LocalEndpoint).Port},{live.HostPort}", "--timeout", "1", "--product", "Windows 10 Professional");
+            "activate", "--host", $"{frozen.Endpoint},{live.HostPort}", "--timeout", "1", "--product", "Windows 10 Professional");
 
         Assert.Equal(ExitCodes.Success, code);
         Assert.Contains("did not answer within 1 s", output, StringComparison.Ordinal);

@@ -135,14 +135,8 @@ public sealed class AdmissionControlTests : IDisposable
     [Fact]
     public void The_deadlines_fire_for_the_handshake_until_the_bind_then_for_idleness_or_the_lifetime()
     {
-        var options = new KmsListenerOptions
-        {
-            HandshakeTimeout = TimeSpan.FromSeconds(5),
-            IdleTimeout = TimeSpan.FromSeconds(30),
-            ConnectionLifetime = TimeSpan.FromSeconds(60),
-        };
         long f = TimeSpan.TicksPerSecond;
-        var deadlines = new ConnectionDeadlines(options, 0, f);
+        var deadlines = DeadlinesFromZero(f);
 
         Assert.Equal(TimeSpan.FromSeconds(5), deadlines.Arm(bound: false, 0));
         Assert.Equal(ConnectionDeadlines.Deadline.Handshake, deadlines.Armed);
@@ -160,14 +154,8 @@ public sealed class AdmissionControlTests : IDisposable
     [Fact]
     public void When_the_timer_fires_the_deadline_that_passed_is_named_even_if_a_pdu_moved_the_timer_in_the_same_instant()
     {
-        var options = new KmsListenerOptions
-        {
-            HandshakeTimeout = TimeSpan.FromSeconds(5),
-            IdleTimeout = TimeSpan.FromSeconds(30),
-            ConnectionLifetime = TimeSpan.FromSeconds(60),
-        };
         long f = TimeSpan.TicksPerSecond;
-        var deadlines = new ConnectionDeadlines(options, 0, f);
+        var deadlines = DeadlinesFromZero(f);
         deadlines.Arm(bound: false, 0);
 
         // The handshake time is up; a PDU (not a bind) arrived as the timer fired and re-armed it for the idle timeout.
@@ -183,6 +171,18 @@ public sealed class AdmissionControlTests : IDisposable
         deadlines.Activity(40 * f);
         Assert.Equal(ConnectionDeadlines.Deadline.Lifetime, deadlines.Passed(bound: true, 60 * f));
     }
+
+    /// <summary>Deadlines of a connection accepted at timestamp 0, on a clock of <paramref name="frequency"/> ticks per
+    /// second: handshake 5 s, idle 30 s, lifetime 60 s.</summary>
+    private static ConnectionDeadlines DeadlinesFromZero(long frequency) => new(
+        new KmsListenerOptions
+        {
+            HandshakeTimeout = TimeSpan.FromSeconds(5),
+            IdleTimeout = TimeSpan.FromSeconds(30),
+            ConnectionLifetime = TimeSpan.FromSeconds(60),
+        },
+        0,
+        frequency);
 
     private MetricCollector<long> Collect(string instrument) =>
         new(_services.GetRequiredService<IMeterFactory>(), KmsMetrics.MeterName, instrument);
