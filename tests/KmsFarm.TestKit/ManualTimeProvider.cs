@@ -1,7 +1,8 @@
 namespace KmsFarm.TestKit;
 
-/// <summary>A <see cref="TimeProvider"/> whose clock moves only when a test says so (Microsoft.Extensions.TimeProvider.Testing
-/// is not in our NuGet source). Timers are not supported.</summary>
+/// <summary>A <see cref="TimeProvider"/> whose wall clock moves only when a test says so, and may be set back; timestamps
+/// and timers stay the real ones. Where the code under test waits on a timer or a timeout of the provider, use
+/// Microsoft.Extensions.TimeProvider.Testing's FakeTimeProvider instead (ReadinessTests).</summary>
 public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 {
     private long _utcTicks = start.UtcTicks;
